@@ -1,0 +1,96 @@
+// bench/api: apiserver create throughput and latency against raw etcd puts of the same bytes,
+// and watch delivery latency with 100 watchers. Prints its figures and the reference's.
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ConfigMapSchema, ConfigMaps, Namespaces } from "@corral/api";
+import { Clientset } from "@corral/client";
+import { Etcd3 } from "etcd3";
+import { closedLoop, fmt, percentile } from "../support/stats.js";
+import { startServers } from "../support/servers.js";
+
+const CONCURRENCY = 32;
+const CREATES = Number(process.env.BENCH_CREATES ?? 20_000);
+const WATCHERS = 100;
+const WATCH_WRITES = Number(process.env.BENCH_WATCH_WRITES ?? 300);
+
+const payload = (i: number) =>
+  create(ConfigMapSchema, {
+    metadata: { name: `bench-${i}`, namespace: "default", labels: { app: "bench", shard: String(i % 16) } },
+    data: { "config.yaml": "x".repeat(256) },
+  });
+
+async function waitForApi(cs: Clientset): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      await cs.for(Namespaces).get({ name: "default" }, { timeoutMs: 500 });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error("apiserver not ready");
+}
+
+const servers = await startServers();
+try {
+  // 32 clients: one channel each, as 32 separate programs would have.
+  const clients = Array.from({ length: CONCURRENCY }, () => Clientset.connect(servers.apiAddress));
+  await waitForApi(clients[0]!);
+  process.stderr.write(`warming up...\n`);
+  await closedLoop(500, CONCURRENCY, (i) => clients[i % CONCURRENCY]!.for(ConfigMaps).create(payload(1e9 + i)));
+
+  process.stderr.write(`apiserver: ${CREATES} creates, ${CONCURRENCY} concurrent clients...\n`);
+  const api = await closedLoop(CREATES, CONCURRENCY, (i) => clients[i % CONCURRENCY]!.for(ConfigMaps).create(payload(i)));
+
+  process.stderr.write(`etcd: ${CREATES} puts, ${CONCURRENCY} concurrent...\n`);
+  const etcd = new Etcd3({ hosts: servers.etcdUrl });
+  const etcdClients = Array.from({ length: CONCURRENCY }, () => new Etcd3({ hosts: servers.etcdUrl }));
+  const value = Buffer.from(toBinary(ConfigMapSchema, payload(0)));
+  const raw = await closedLoop(CREATES, CONCURRENCY, (i) => etcdClients[i % CONCURRENCY]!.put(`/bench/raw/${i}`).value(value).exec());
+
+  process.stderr.write(`watch: ${WATCHERS} watchers, ${WATCH_WRITES} writes...\n`);
+  const writer = clients[0]!.for(ConfigMaps);
+  const startRv = (await writer.list({ namespace: "default", limit: 1n })).metadata!.resourceVersion;
+  const acked = new Map<string, number>();
+  const received: { rv: string; at: number }[] = [];
+  const ac = new AbortController();
+  let ready = 0;
+  const watchers = Array.from({ length: WATCHERS }, async (_, w) => {
+    const cs = clients[w % CONCURRENCY]!;
+    try {
+      const stream = cs.for(ConfigMaps).watch({ namespace: "default", labelSelector: "app=watch", resourceVersion: startRv }, { signal: ac.signal });
+      ready++;
+      for await (const ev of stream) received.push({ rv: ev.object!.metadata!.resourceVersion, at: performance.now() });
+    } catch {
+      // aborted at the end
+    }
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // let every watch stream open
+  for (let i = 0; i < WATCH_WRITES; i++) {
+    const obj = payload(2e9 + i);
+    obj.metadata!.labels = { app: "watch" };
+    const res = await writer.create(obj);
+    acked.set(res.metadata!.resourceVersion, performance.now());
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const deadline = Date.now() + 10_000;
+  while (received.length < WATCHERS * WATCH_WRITES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  ac.abort();
+  await Promise.allSettled(watchers);
+  const delays = received.filter((r) => acked.has(r.rv)).map((r) => Math.max(0, r.at - acked.get(r.rv)!));
+
+  const apiRate = CREATES / api.seconds;
+  const rawRate = CREATES / raw.seconds;
+  console.log(`bench/api (${CONCURRENCY} concurrent clients, ${CREATES} objects of ${value.length} bytes)`);
+  console.log(`  apiserver creates: ${apiRate.toFixed(0)}/s  p50 ${fmt(percentile(api.latencies, 50))}  p99 ${fmt(percentile(api.latencies, 99))}`);
+  console.log(`  raw etcd puts:     ${rawRate.toFixed(0)}/s  p50 ${fmt(percentile(raw.latencies, 50))}  p99 ${fmt(percentile(raw.latencies, 99))}`);
+  console.log(`  ratio apiserver/etcd: ${(apiRate / rawRate).toFixed(2)} (target >= 0.50)`);
+  console.log(
+    `  watch delivery (write acked -> event received), ${WATCHERS} watchers (${ready} open), ${delays.length}/${WATCHERS * WATCH_WRITES} events:` +
+      ` p50 ${fmt(percentile(delays, 50))}  p99 ${fmt(percentile(delays, 99))} (target p99 <= 20 ms)`,
+  );
+  for (const c of clients) c.close();
+  for (const c of etcdClients) c.close();
+  etcd.close();
+} finally {
+  await servers.stop();
+}

@@ -1,0 +1,142 @@
+import { Namespaces } from "@corral/api";
+import { Clientset, writeConfig } from "@corral/client";
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { homedir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  runningPid,
+  startDetached,
+  stopComponent,
+  waitReady,
+  type ComponentSpec,
+} from "./process.js";
+
+export interface LocalClusterOptions {
+  /** Everything the cluster keeps: data, logs, pid files. */
+  stateDir: string;
+  etcdPort: number;
+  natsPort: number;
+  apiPort: number;
+  metricsPort: number;
+}
+
+export function defaultStateDir(): string {
+  return process.env.CORRAL_STATE_DIR || join(homedir(), ".corral", "cluster");
+}
+
+export const DEFAULT_PORTS = { etcdPort: 12379, natsPort: 14222, apiPort: 6443, metricsPort: 9443 } as const;
+
+/** Finds a program on PATH, or in the sbin directories Debian puts servers in. */
+function findProgram(name: string, pkg: string): string {
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin"];
+  for (const d of dirs) {
+    const p = join(d, name);
+    if (d && existsSync(p)) return p;
+  }
+  throw new Error(`${name} is not installed: install the Debian package ${pkg} (make deps does)`);
+}
+
+async function httpOk(url: string, body?: RegExp): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  if (!res.ok) return false;
+  return body ? body.test(await res.text()) : true;
+}
+
+function apiserverMain(): string {
+  return join(dirname(fileURLToPath(import.meta.resolve("@corral/apiserver"))), "main.js");
+}
+
+/** The components `down` stops, in start order (it needs no installed program to do so). */
+export const COMPONENT_NAMES = ["etcd", "nats", "apiserver"] as const;
+
+/** The control plane's programs, in start order. */
+export function components(o: LocalClusterOptions): ComponentSpec[] {
+  const etcdPeer = o.etcdPort + 1;
+  const natsMonitor = o.natsPort + 4000;
+  const etcdUrl = `http://127.0.0.1:${o.etcdPort}`;
+  const natsUrl = `nats://127.0.0.1:${o.natsPort}`;
+  const apiAddress = `127.0.0.1:${o.apiPort}`;
+  return [
+    {
+      name: "etcd",
+      command: findProgram("etcd", "etcd-server"),
+      args: [
+        "--name", "corral",
+        "--data-dir", join(o.stateDir, "etcd"),
+        "--listen-client-urls", etcdUrl,
+        "--advertise-client-urls", etcdUrl,
+        "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`,
+        "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
+        "--initial-cluster", `corral=http://127.0.0.1:${etcdPeer}`,
+        "--auto-compaction-mode", "periodic",
+        "--auto-compaction-retention", "1h",
+      ],
+      ready: () => httpOk(`${etcdUrl}/health`, /"health":\s*"true"/),
+    },
+    {
+      name: "nats",
+      command: findProgram("nats-server", "nats-server"),
+      args: ["-a", "127.0.0.1", "-p", String(o.natsPort), "-m", String(natsMonitor), "-js", "-sd", join(o.stateDir, "nats")],
+      ready: () => httpOk(`http://127.0.0.1:${natsMonitor}/healthz?js-enabled-only=true`),
+    },
+    {
+      name: "apiserver",
+      command: process.execPath,
+      args: [
+        apiserverMain(),
+        "--etcd", etcdUrl,
+        "--nats", natsUrl,
+        "--listen", apiAddress,
+        "--metrics-listen", `127.0.0.1:${o.metricsPort}`,
+      ],
+      ready: async () => {
+        const cs = Clientset.connect(apiAddress);
+        try {
+          await cs.for(Namespaces).get({ name: "default" }, { timeoutMs: 1000 });
+          return true;
+        } finally {
+          cs.close();
+        }
+      },
+    },
+  ];
+}
+
+export type Progress = (line: string) => void;
+
+/**
+ * Brings the local control plane up: starts each component that is not running, waits until it
+ * answers, and writes the client config. Run again, it only restarts what has stopped.
+ */
+export async function up(o: LocalClusterOptions, configPath: string, progress: Progress): Promise<void> {
+  const t0 = performance.now();
+  for (const spec of components(o)) {
+    const t = performance.now();
+    const pid = await runningPid(o.stateDir, spec.name);
+    if (pid !== undefined && (await spec.ready().catch(() => false))) {
+      progress(`  ${spec.name.padEnd(10)} already running (pid ${pid})`);
+      continue;
+    }
+    if (pid !== undefined) await stopComponent(o.stateDir, spec.name, 5000);
+    progress(`  ${spec.name.padEnd(10)} starting...`);
+    const started = await startDetached(o.stateDir, spec);
+    await waitReady(o.stateDir, spec, started);
+    progress(`  ${spec.name.padEnd(10)} ready (pid ${started.pid}) in ${((performance.now() - t) / 1000).toFixed(1)}s`);
+  }
+  await writeConfig({ server: `127.0.0.1:${o.apiPort}` }, configPath);
+  progress(`Cluster up in ${((performance.now() - t0) / 1000).toFixed(1)}s. Config: ${configPath}; state: ${o.stateDir}`);
+}
+
+/** Stops every component, last started first; with purge, removes the state directory too. */
+export async function down(o: LocalClusterOptions, purge: boolean, progress: Progress): Promise<void> {
+  for (const name of [...COMPONENT_NAMES].reverse()) {
+    const stopped = await stopComponent(o.stateDir, name);
+    progress(`  ${name.padEnd(10)} ${stopped ? "stopped" : "not running"}`);
+  }
+  if (purge) {
+    await rm(o.stateDir, { recursive: true, force: true });
+    progress(`  removed ${o.stateDir}`);
+  }
+}

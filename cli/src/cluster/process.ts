@@ -1,0 +1,100 @@
+import { spawn } from "node:child_process";
+import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/** A long-running program that `corral up` starts detached and `corral down` stops, tracked by a pid file. */
+export interface ComponentSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** Resolves true once the component answers. */
+  ready: () => Promise<boolean>;
+}
+
+export function pidFile(stateDir: string, name: string): string {
+  return join(stateDir, "run", `${name}.pid`);
+}
+
+export function logFile(stateDir: string, name: string): string {
+  return join(stateDir, "logs", `${name}.log`);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export async function readPid(stateDir: string, name: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(pidFile(stateDir, name), "utf8")).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid of the component if it is running now. */
+export async function runningPid(stateDir: string, name: string): Promise<number | undefined> {
+  const pid = await readPid(stateDir, name);
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
+}
+
+export interface Started {
+  pid: number;
+  /** True once the child has exited (a dead child of ours stays a zombie, so kill(pid, 0) cannot tell). */
+  exited(): boolean;
+}
+
+/** Starts the component in its own session, output appended to its log file, and records its pid. */
+export async function startDetached(stateDir: string, spec: ComponentSpec): Promise<Started> {
+  await mkdir(join(stateDir, "run"), { recursive: true });
+  await mkdir(join(stateDir, "logs"), { recursive: true });
+  const log = await open(logFile(stateDir, spec.name), "a");
+  const child = spawn(spec.command, spec.args, {
+    detached: true,
+    stdio: ["ignore", log.fd, log.fd],
+    env: { ...process.env, ...spec.env },
+  });
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.once("error", (err) => reject(new Error(`cannot start ${spec.name} (${spec.command}): ${err.message}`)));
+    child.once("spawn", () => resolve(child.pid!));
+  });
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  child.unref();
+  await log.close();
+  await writeFile(pidFile(stateDir, spec.name), `${pid}\n`);
+  return { pid, exited: () => exited };
+}
+
+/** Waits until `ready` answers true, or fails naming the log to read. */
+export async function waitReady(stateDir: string, spec: ComponentSpec, started: Started, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let delay = 50;
+  while (Date.now() < until) {
+    if (await spec.ready().catch(() => false)) return;
+    if (started.exited()) {
+      throw new Error(`${spec.name} exited during start-up; see ${logFile(stateDir, spec.name)}`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 500);
+  }
+  throw new Error(`${spec.name} was not ready after ${timeoutMs / 1000}s; see ${logFile(stateDir, spec.name)}`);
+}
+
+/** SIGTERM, then SIGKILL after the grace period; removes the pid file. */
+export async function stopComponent(stateDir: string, name: string, graceMs = 10_000): Promise<boolean> {
+  const pid = await readPid(stateDir, name);
+  await rm(pidFile(stateDir, name), { force: true });
+  if (pid === undefined || !isAlive(pid)) return false;
+  process.kill(pid, "SIGTERM");
+  const until = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  return true;
+}

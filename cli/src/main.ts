@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { defaultConfigPath } from "@corral/client";
+import { ManifestError } from "@corral/manifest";
+import { Command, Option } from "commander";
+import { DEFAULT_PORTS, defaultStateDir, down, up, type LocalClusterOptions } from "./cluster/local-cluster.js";
+import { apply } from "./commands/apply.js";
+import { del } from "./commands/delete.js";
+import { describe } from "./commands/describe.js";
+import { get } from "./commands/get.js";
+import { describeError, openContext, type CommandContext, type GlobalOptions } from "./context.js";
+import { UsageError } from "./resource-args.js";
+
+const out = (s: string) => void process.stdout.write(s);
+const progress = (s: string) => void process.stderr.write(s + "\n");
+
+const program = new Command("corral")
+  .description("Corral: a small container orchestrator with Kubernetes' API and kubectl's habits")
+  .option("--config <file>", "client config (default: $CORRAL_CONFIG or ~/.corral/config)")
+  .option("-n, --namespace <ns>", "namespace for this request")
+  .showHelpAfterError();
+
+function globals(): GlobalOptions {
+  return program.opts<GlobalOptions>();
+}
+
+/** Runs a command against the configured cluster and turns failures into one readable line and exit 1. */
+function withContext<A extends unknown[]>(fn: (ctx: CommandContext, ...a: A) => Promise<void>) {
+  return async (...a: A) => {
+    let ctx: CommandContext | undefined;
+    try {
+      ctx = await openContext(globals());
+      await fn(ctx, ...a);
+    } finally {
+      ctx?.close();
+    }
+  };
+}
+
+function clusterOptions(o: { stateDir?: string; apiPort?: string }): LocalClusterOptions {
+  return {
+    stateDir: o.stateDir ?? defaultStateDir(),
+    ...DEFAULT_PORTS,
+    apiPort: o.apiPort ? Number(o.apiPort) : DEFAULT_PORTS.apiPort,
+  };
+}
+
+program
+  .command("get")
+  .description("list resources, or show some by name")
+  .argument("<resource...>", "TYPE [NAME...] or TYPE/NAME...")
+  .addOption(new Option("-o, --output <format>", "wide, json, yaml or name"))
+  .option("-l, --selector <selector>", "label selector, e.g. app=web,tier!=db")
+  .option("--field-selector <selector>", "field selector, e.g. spec.nodeName=node-1")
+  .option("-A, --all-namespaces", "list across all namespaces")
+  .option("-w, --watch", "after listing, watch for changes")
+  .option("--chunk-size <n>", "list in pages of this many objects", "500")
+  .action(withContext((ctx, args: string[], o) => get(ctx, args, o, out)));
+
+program
+  .command("describe")
+  .description("show details of resources and their events")
+  .argument("<resource...>", "TYPE [NAME...] or TYPE/NAME...")
+  .option("-l, --selector <selector>", "label selector")
+  .action(withContext((ctx, args: string[], o) => describe(ctx, args, o, out)));
+
+program
+  .command("apply")
+  .description("create or update resources from Kubernetes-style YAML or JSON")
+  .requiredOption("-f, --filename <path...>", "file, directory, or - for stdin")
+  .action(withContext((ctx, o: { filename: string[] }) => apply(ctx, o.filename, out)));
+
+program
+  .command("delete")
+  .description("delete resources by name, by label, or from files")
+  .argument("[resource...]", "TYPE NAME... or TYPE/NAME...")
+  .option("-f, --filename <path...>", "delete what these files describe")
+  .option("-l, --selector <selector>", "delete what matches this label selector")
+  .option("--ignore-not-found", "treat a missing object as deleted")
+  .option("--grace-period <seconds>", "seconds a pod has to stop (0: at once)")
+  .option("--cascade <policy>", "background, foreground or orphan")
+  .action(withContext((ctx, args: string[], o) => del(ctx, args, o, out)));
+
+program
+  .command("up")
+  .description("start a local cluster on this machine (etcd, NATS, apiserver) and write the client config")
+  .option("--state-dir <dir>", "where the cluster keeps its data and logs (default: $CORRAL_STATE_DIR or ~/.corral/cluster)")
+  .option("--api-port <port>", "apiserver port", String(DEFAULT_PORTS.apiPort))
+  .action(async (o: { stateDir?: string; apiPort?: string }) => {
+    progress("Starting the local cluster:");
+    await up(clusterOptions(o), globals().config ?? defaultConfigPath(), progress);
+  });
+
+program
+  .command("down")
+  .description("stop everything `corral up` started")
+  .option("--state-dir <dir>", "the cluster's state directory")
+  .option("--purge", "also remove the cluster's state (data, logs)")
+  .action(async (o: { stateDir?: string; purge?: boolean }) => {
+    progress("Stopping the local cluster:");
+    await down(clusterOptions(o), !!o.purge, progress);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof UsageError || err instanceof ManifestError) process.stderr.write(`error: ${err.message}\n`);
+  else process.stderr.write(describeError(err) + "\n");
+  process.exitCode = 1;
+}

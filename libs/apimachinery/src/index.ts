@@ -1,0 +1,4 @@
+export * from "./quantity.js";
+export * from "./labels.js";
+export * from "./fields.js";
+export * from "./validation/index.js";

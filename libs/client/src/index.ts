@@ -1,0 +1,3 @@
+export { Clientset } from "./clientset.js";
+export { resourceClient, type ResourceClient } from "./resource.js";
+export { readConfig, writeConfig, defaultConfigPath, type ClientConfig } from "./config.js";

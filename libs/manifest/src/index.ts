@@ -1,0 +1,3 @@
+export { ManifestError } from "./errors.js";
+export { parseManifests, decodeManifest, type ManifestObject } from "./decode.js";
+export { toManifest, toYaml, type YamlDoc } from "./encode.js";
