@@ -26,7 +26,7 @@ generate:
 	npx buf generate
 
 ## build: compile every workspace
-build:
+build: npm
 	npx tsc -b
 
 ## images: the container images tests start (built locally, no registry)
@@ -41,7 +41,7 @@ test-integration: build images
 	node --test --test-reporter=spec --test-concurrency=1 $(INTEGRATION_TESTS)
 
 ## test: unit tests, then integration tests against real etcd and NATS in containers
-test: build images
+test: deps build images
 	node --test --test-reporter=spec --test-concurrency=2 $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 ## up: install what is needed, start the local cluster, apply the sample app

@@ -39,7 +39,8 @@ export async function get(ctx: CommandContext, args: string[], o: GetOptions, ou
   if (o.output && !OUTPUTS.includes(o.output)) throw new UsageError(`unknown output format "${o.output}" (use ${OUTPUTS.join(", ")})`);
   const refs = parseResourceArgs(args);
   if (o.watch && refs.length !== 1) throw new UsageError("watch is only supported on one resource type at a time");
-  for (const ref of refs) {
+  for (const [i, ref] of refs.entries()) {
+    if (i > 0 && (!o.output || o.output === "wide")) out("\n");
     const client = ctx.clients.for(ref.kind);
     const namespace = ref.kind.namespaced && !o.allNamespaces ? ctx.namespace : "";
     let objs: ApiObject[];
