@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 .PHONY: all deps npm build generate images test test-unit test-integration up down bench bench-api clean
 
-APT_PACKAGES := etcd-server etcd-client nats-server docker.io containerd runc nftables iptables iproute2 \
+APT_PACKAGES := etcd-server etcd-client nats-server docker.io docker-compose containerd runc nftables iptables iproute2 \
 	containernetworking-plugins busybox-static debootstrap docker-registry apache2-utils make jq curl ca-certificates
 
 # Unit tests live beside the code; integration tests under test/.

@@ -36,11 +36,22 @@ function withContext<A extends unknown[]>(fn: (ctx: CommandContext, ...a: A) => 
   };
 }
 
-function clusterOptions(o: { stateDir?: string; apiPort?: string }): LocalClusterOptions {
+interface ClusterFlags {
+  stateDir?: string;
+  apiPort?: string;
+  etcdPort?: string;
+  natsPort?: string;
+  metricsPort?: string;
+}
+
+function clusterOptions(o: ClusterFlags): LocalClusterOptions {
+  const port = (v: string | undefined, d: number) => (v ? Number(v) : d);
   return {
     stateDir: o.stateDir ?? defaultStateDir(),
-    ...DEFAULT_PORTS,
-    apiPort: o.apiPort ? Number(o.apiPort) : DEFAULT_PORTS.apiPort,
+    apiPort: port(o.apiPort, DEFAULT_PORTS.apiPort),
+    etcdPort: port(o.etcdPort, DEFAULT_PORTS.etcdPort),
+    natsPort: port(o.natsPort, DEFAULT_PORTS.natsPort),
+    metricsPort: port(o.metricsPort, DEFAULT_PORTS.metricsPort),
   };
 }
 
@@ -84,8 +95,11 @@ program
   .command("up")
   .description("start a local cluster on this machine (etcd, NATS, apiserver) and write the client config")
   .option("--state-dir <dir>", "where the cluster keeps its data and logs (default: $CORRAL_STATE_DIR or ~/.corral/cluster)")
-  .option("--api-port <port>", "apiserver port", String(DEFAULT_PORTS.apiPort))
-  .action(async (o: { stateDir?: string; apiPort?: string }) => {
+  .option("--api-port <port>", "apiserver gRPC port", String(DEFAULT_PORTS.apiPort))
+  .option("--metrics-port <port>", "apiserver metrics port", String(DEFAULT_PORTS.metricsPort))
+  .option("--etcd-port <port>", "etcd client port (the peer port is the next one)", String(DEFAULT_PORTS.etcdPort))
+  .option("--nats-port <port>", "NATS client port (monitoring: this + 4000)", String(DEFAULT_PORTS.natsPort))
+  .action(async (o: ClusterFlags) => {
     progress("Starting the local cluster:");
     await up(clusterOptions(o), globals().config ?? defaultConfigPath(), progress);
   });
@@ -95,7 +109,7 @@ program
   .description("stop everything `corral up` started")
   .option("--state-dir <dir>", "the cluster's state directory")
   .option("--purge", "also remove the cluster's state (data, logs)")
-  .action(async (o: { stateDir?: string; purge?: boolean }) => {
+  .action(async (o: ClusterFlags & { purge?: boolean }) => {
     progress("Stopping the local cluster:");
     await down(clusterOptions(o), !!o.purge, progress);
   });

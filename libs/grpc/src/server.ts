@@ -126,7 +126,8 @@ function streamHandler(
         }
         const s = toStatus(err);
         observe?.(path, s.code, (performance.now() - started) / 1000, err);
-        call.destroy(Object.assign(new Error(s.details), { code: s.code, details: s.details }));
+        // grpc-js turns an 'error' event on a server stream into the call's final status.
+        call.emit("error", { code: s.code, details: s.details });
       },
     );
   };
