@@ -55,7 +55,7 @@ export async function startServers(): Promise<Servers> {
   await until("nats", async () => (await fetch(`http://127.0.0.1:${natsMon}/healthz`)).ok);
   const apiMain = join(dirname(fileURLToPath(import.meta.resolve("@corral/apiserver"))), "main.js");
   const apiAddress = `127.0.0.1:${apiPort}`;
-  run(process.execPath, [apiMain, "--etcd", etcdUrl, "--nats", `nats://127.0.0.1:${natsPort}`, "--listen", apiAddress, "--metrics-listen", ""]);
+  run(process.execPath, [...(process.env.BENCH_APISERVER_NODE_ARGS ?? "").split(" ").filter(Boolean), apiMain, "--etcd", etcdUrl, "--nats", `nats://127.0.0.1:${natsPort}`, "--listen", apiAddress, "--metrics-listen", ""]);
   return {
     etcdUrl,
     natsUrl: `nats://127.0.0.1:${natsPort}`,

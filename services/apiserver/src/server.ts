@@ -56,6 +56,7 @@ export class ApiServer {
     private readonly nc: NatsConnection,
     private readonly publisher: EventPublisher,
     private readonly health: HealthImplementation,
+    private readonly namespaces: NamespaceGuard,
     private readonly log: Logger,
   ) {}
 
@@ -89,6 +90,7 @@ export class ApiServer {
       log,
       maxObjectBytes: opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
     };
+    deps.namespaces.follow(deps.watchSource, log);
     const registries = new Map(ALL_KINDS.map((k) => [k.kind, new ResourceRegistry(k, deps)]));
     await retry("create the system namespaces", log, () =>
       bootstrapNamespaces(registries.get(Namespaces.kind)! as unknown as ResourceRegistry),
@@ -138,11 +140,12 @@ export class ApiServer {
       metricsAddress = typeof a === "object" && a ? `${mhost}:${a.port}` : opts.metricsListen;
     }
     log.info({ address, metricsAddress, identity }, "apiserver serving");
-    return new ApiServer(address, metricsAddress, metrics, grpc, http, etcd, nc, publisher, health, log);
+    return new ApiServer(address, metricsAddress, metrics, grpc, http, etcd, nc, publisher, health, deps.namespaces, log);
   }
 
   async stop(): Promise<void> {
     this.health.setStatus("", "NOT_SERVING");
+    this.namespaces.stop();
     await this.publisher.stop();
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {

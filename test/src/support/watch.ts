@@ -19,6 +19,8 @@ export class ResumingWatch<T extends ApiObject> {
   /** Errors other than the stream breaking (they end the watch). */
   error?: unknown;
   reconnects = 0;
+  /** The last error that broke the stream (it was resumed after it). */
+  lastBreak?: unknown;
   private readonly done: Promise<void>;
 
   constructor(
@@ -38,6 +40,7 @@ export class ResumingWatch<T extends ApiObject> {
       } catch (err) {
         if (this.ac.signal.aborted) return;
         const code = errorCode(err);
+        this.lastBreak = err;
         if (code !== Code.UNAVAILABLE && code !== Code.INTERNAL && code !== Code.CANCELLED && code !== Code.UNKNOWN) {
           this.error = err;
           this.wake();
@@ -68,7 +71,16 @@ export class ResumingWatch<T extends ApiObject> {
   async waitFor(n: number, timeoutMs = 20_000): Promise<SeenEvent[]> {
     if (this.events.length < n && !this.error) {
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out with ${this.events.length}/${n} events`)), timeoutMs);
+        const t = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `timed out with ${this.events.length}/${n} events after ${this.reconnects} reconnects` +
+                  (this.lastBreak ? `; last break: ${String(this.lastBreak)}` : ""),
+              ),
+            ),
+          timeoutMs,
+        );
         this.waiters.push({
           n,
           resolve: () => {

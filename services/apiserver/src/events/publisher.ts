@@ -1,5 +1,5 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { ObjectMetaSchema, StoredEventSchema, type KindInfo } from "@corral/api";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ResourceVersionPatchSchema, StoredEventSchema, type KindInfo } from "@corral/api";
 import type { Logger } from "@corral/logging";
 import type { Etcd3, Watcher } from "etcd3";
 import type { IEvent, IKeyValue } from "etcd3/lib/rpc.js";
@@ -158,11 +158,11 @@ export class EventPublisher {
     if (ev.type === "Delete") {
       if (!ev.prev_kv) return;
       type = "DELETED";
-      object = withResourceVersion(kind, ev.prev_kv, revision);
+      object = withResourceVersion(ev.prev_kv, revision);
     } else {
       type = ev.kv.create_revision === ev.kv.mod_revision ? "ADDED" : "MODIFIED";
-      object = withResourceVersion(kind, ev.kv, revision);
-      if (ev.prev_kv) prev = withResourceVersion(kind, ev.prev_kv, BigInt(ev.prev_kv.mod_revision));
+      object = withResourceVersion(ev.kv, revision);
+      if (ev.prev_kv) prev = withResourceVersion(ev.prev_kv, BigInt(ev.prev_kv.mod_revision));
     }
     const h = headers();
     h.set(HDR_REVISION, revision.toString());
@@ -216,9 +216,15 @@ export class EventPublisher {
   }
 }
 
-function withResourceVersion(kind: KindInfo, kv: IKeyValue, revision: bigint): Uint8Array {
-  const obj = fromBinary(kind.schema, kv.value);
-  obj.metadata ??= create(ObjectMetaSchema, {});
-  obj.metadata.resourceVersion = revision.toString();
-  return toBinary(kind.schema, obj);
+/**
+ * The stored bytes with metadata.resourceVersion set, without decoding: protobuf merges a
+ * repeated embedded message field, so appending `metadata { resource_version }` to the encoded
+ * object sets that one field. Saves a decode and an encode per event on the publisher's hot path.
+ */
+function withResourceVersion(kv: IKeyValue, revision: bigint): Uint8Array {
+  const patch = toBinary(ResourceVersionPatchSchema, create(ResourceVersionPatchSchema, { metadata: { resourceVersion: revision.toString() } }));
+  const out = new Uint8Array(kv.value.length + patch.length);
+  out.set(kv.value, 0);
+  out.set(patch, kv.value.length);
+  return out;
 }

@@ -259,6 +259,7 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
       nm.deletionGracePeriodSeconds = graceSeconds;
     }
     if (this.kind.kind === "Namespace") {
+      this.deps.namespaces.forget(m.name);
       const status = (next as unknown as { status?: { phase: string } }).status;
       if (status) status.phase = "Terminating";
     }

@@ -10,13 +10,15 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { ObjectMeta } from "./meta_pb.js";
+import { file_corral_v1_meta } from "./meta_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file corral/v1/events.proto.
  */
 export const file_corral_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChZjb3JyYWwvdjEvZXZlbnRzLnByb3RvEgljb3JyYWwudjEiYAoLU3RvcmVkRXZlbnQSDAoEdHlwZRgBIAEoCRIMCgRraW5kGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEg4KBm9iamVjdBgEIAEoDBITCgtwcmV2X29iamVjdBgFIAEoDGIGcHJvdG8z");
+  fileDesc("ChZjb3JyYWwvdjEvZXZlbnRzLnByb3RvEgljb3JyYWwudjEiYAoLU3RvcmVkRXZlbnQSDAoEdHlwZRgBIAEoCRIMCgRraW5kGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEg4KBm9iamVjdBgEIAEoDBITCgtwcmV2X29iamVjdBgFIAEoDCI/ChRSZXNvdXJjZVZlcnNpb25QYXRjaBInCghtZXRhZGF0YRgBIAEoCzIVLmNvcnJhbC52MS5PYmplY3RNZXRhYgZwcm90bzM", [file_corral_v1_meta]);
 
 /**
  * @generated from message corral.v1.StoredEvent
@@ -64,4 +66,24 @@ export type StoredEvent = Message<"corral.v1.StoredEvent"> & {
  */
 export const StoredEventSchema: GenMessage<StoredEvent> = /*@__PURE__*/
   messageDesc(file_corral_v1_events, 0);
+
+/**
+ * Field 1 of every kind's message is its ObjectMeta, so these bytes appended to a stored object
+ * set its metadata.resourceVersion (protobuf merges repeated occurrences of an embedded message).
+ *
+ * @generated from message corral.v1.ResourceVersionPatch
+ */
+export type ResourceVersionPatch = Message<"corral.v1.ResourceVersionPatch"> & {
+  /**
+   * @generated from field: corral.v1.ObjectMeta metadata = 1;
+   */
+  metadata?: ObjectMeta | undefined;
+};
+
+/**
+ * Describes the message corral.v1.ResourceVersionPatch.
+ * Use `create(ResourceVersionPatchSchema)` to create a new message.
+ */
+export const ResourceVersionPatchSchema: GenMessage<ResourceVersionPatch> = /*@__PURE__*/
+  messageDesc(file_corral_v1_events, 1);
 
