@@ -131,10 +131,14 @@ export async function up(o: LocalClusterOptions, configPath: string, progress: P
 
 /** Stops every component, last started first; with purge, removes the state directory too. */
 export async function down(o: LocalClusterOptions, purge: boolean, progress: Progress): Promise<void> {
-  for (const name of [...COMPONENT_NAMES].reverse()) {
+  const stop = async (name: string) => {
     const stopped = await stopComponent(o.stateDir, name);
     progress(`  ${name.padEnd(10)} ${stopped ? "stopped" : "not running"}`);
-  }
+  };
+  // The apiserver first (it needs the others to shut down cleanly), then the stores side by side:
+  // each takes about 2 s to stop on SIGTERM.
+  await stop("apiserver");
+  await Promise.all(COMPONENT_NAMES.filter((n) => n !== "apiserver").map(stop));
   if (purge) {
     await rm(o.stateDir, { recursive: true, force: true });
     progress(`  removed ${o.stateDir}`);
