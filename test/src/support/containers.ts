@@ -2,7 +2,7 @@
 // testcontainers. The images are built locally by scripts/build-images.sh (`make images`);
 // nothing is pulled.
 import "./testcontainers-env.js"; // must stay first: sets TESTCONTAINERS_* defaults
-import { createServer } from "node:net";
+import { freePorts } from "./ports.js";
 import {
   GenericContainer,
   getContainerRuntimeClient,
@@ -133,22 +133,3 @@ export async function startNats(): Promise<NatsHandle> {
   };
 }
 
-/** Host ports that are free right now (bound on all interfaces, like docker's port publishing). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () =>
-      new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-        const s = createServer();
-        s.once("error", reject);
-        s.listen(0, () => resolve(s));
-      }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const addr = s.address();
-    if (addr === null || typeof addr === "string") throw new Error("unexpected server address");
-    return addr.port;
-  });
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
-}

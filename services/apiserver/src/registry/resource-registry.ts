@@ -17,7 +17,7 @@ import { formatFieldErrors, validateObject, validateUpdate } from "@corral/apima
 import { Code, GrpcError } from "@corral/grpc";
 import type { Logger } from "@corral/logging";
 import { kindFilter } from "../events/subjects.js";
-import { tooOld, type WatchSource } from "../events/watch-source.js";
+import type { WatchSource } from "../events/watch-source.js";
 import { CompactedError, type EtcdStore, type KeyValue } from "../storage/etcd-store.js";
 import { listPrefix, objectKey } from "../storage/keys.js";
 import { decodeContinue, encodeContinue } from "./continue-token.js";
@@ -370,4 +370,3 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
   }
 }
 
-export { tooOld };
