@@ -100,15 +100,21 @@ export class EventPublisher {
   private async startWatcher(): Promise<void> {
     this.stopWatcher();
     const last = await lastPublished(this.jsm);
-    let from: bigint;
+    // An empty stream replays etcd's whole history, so writes made before any publisher was
+    // elected still reach watchers.
+    let from = 0n;
+    this.lastMsgId = "";
     if (last) {
       from = last.revision;
       this.lastMsgId = last.msgId;
-    } else {
-      // An empty stream: nothing before now can be replayed, and the marker says so.
-      const res = await this.etcd.kv.range({ key: Buffer.from(KEY_ROOT), limit: 1, keys_only: true });
-      from = BigInt(res.header.revision);
-      await this.publishMarker(from);
+    }
+    const current = await this.currentRevision();
+    if (from + 1n <= current && (await this.compacted(from + 1n))) {
+      // etcd no longer has the revisions after the last published one: the marker makes
+      // watchers that are behind it relist instead of silently missing events.
+      this.log.warn({ fromRevision: (from + 1n).toString(), current: current.toString() }, "etcd compacted unpublished revisions");
+      await this.publishMarker(current);
+      from = current;
     }
     this.log.info({ fromRevision: (from + 1n).toString() }, "publishing etcd changes to NATS");
     const watcher = await this.etcd
@@ -123,17 +129,24 @@ export class EventPublisher {
     });
     watcher.on("error", (err) => {
       this.log.warn({ err: err.message }, "etcd watch failed; restarting the publisher");
-      if (/compacted/i.test(err.message)) void this.recoverFromCompaction();
-      else void this.publishLoop();
+      void this.publishLoop();
     });
   }
 
-  private async recoverFromCompaction(): Promise<void> {
-    // Events between the last published revision and etcd's compaction point are gone; the marker
-    // makes watchers that are behind it relist instead of silently missing them.
+  private async currentRevision(): Promise<bigint> {
     const res = await this.etcd.kv.range({ key: Buffer.from(KEY_ROOT), limit: 1, keys_only: true });
-    await this.publishMarker(BigInt(res.header.revision));
-    await this.publishLoop();
+    return BigInt(res.header.revision);
+  }
+
+  /** True when etcd has compacted `revision` away (a read at it fails). */
+  private async compacted(revision: bigint): Promise<boolean> {
+    try {
+      await this.etcd.kv.range({ key: Buffer.from(KEY_ROOT), limit: 1, keys_only: true, revision: revision.toString() });
+      return false;
+    } catch (err) {
+      if (err instanceof Error && /compacted/i.test(err.message)) return true;
+      throw err;
+    }
   }
 
   private async publishMarker(revision: bigint): Promise<void> {

@@ -32,6 +32,8 @@ export class WatchSource {
   async startSequence(rv: bigint): Promise<number> {
     const { state } = await this.jsm.streams.info(STREAM);
     if (state.messages === 0) {
+      // Nothing published yet: the publisher will replay etcd from its first revision.
+      if (state.last_seq === 0) return 1;
       // Everything aged out: only a client that is already up to date can go on.
       if (rv >= (await this.currentRevision())) return state.last_seq + 1;
       throw tooOld(rv, "the event stream holds no events");
