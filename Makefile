@@ -24,6 +24,7 @@ npm:
 ## generate: TypeScript from proto/ (committed; run after changing a .proto)
 generate:
 	npx buf generate
+	npx buf generate --template buf.gen.cri.yaml
 
 ## build: compile every workspace
 build: npm

@@ -1,0 +1,72 @@
+import { create } from "@bufbuild/protobuf";
+import { ConfigMapSchema, ConfigMaps, type ConfigMap } from "@corral/api";
+import { Informer, objectKey } from "@corral/client";
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startControlPlane, type ControlPlane } from "../support/control-plane.js";
+
+const cm = (name: string, v: string) =>
+  create(ConfigMapSchema, { metadata: { name, namespace: "default" }, data: { v } });
+
+/** Records handler calls and resolves waiters when a predicate over them holds. */
+class Recorder {
+  readonly log: string[] = [];
+  private waiters: { pred: () => boolean; resolve: () => void }[] = [];
+  push(s: string) {
+    this.log.push(s);
+    this.waiters = this.waiters.filter((w) => (w.pred() ? (w.resolve(), false) : true));
+  }
+  until(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; saw ${this.log.join(", ")}`)), ms);
+      this.waiters.push({ pred, resolve: () => (clearTimeout(t), resolve()) });
+    });
+  }
+}
+
+describe("Informer", () => {
+  let cp: ControlPlane;
+  before(async () => {
+    cp = await startControlPlane();
+  });
+  after(async () => {
+    await cp?.stop();
+  });
+
+  test("caches what exists, then follows adds, updates and deletes, also across an apiserver restart", async () => {
+    const client = cp.clients.for(ConfigMaps);
+    await client.create(cm("inf-a", "1"));
+    const rec = new Recorder();
+    const inf = new Informer<ConfigMap>(client, { namespace: "default", retryMinMs: 50 });
+    inf.addIndex("value", (o) => [o.data["v"] ?? ""]);
+    inf.addEventHandler({
+      add: (o) => rec.push(`add ${o.metadata!.name}`),
+      update: (_, o) => rec.push(`update ${o.metadata!.name}=${o.data["v"]}`),
+      delete: (o) => rec.push(`delete ${o.metadata!.name}`),
+    });
+    inf.start();
+    try {
+      await inf.waitForSync();
+      assert.ok(inf.get("default/inf-a"), "existing object cached at sync");
+      assert.ok(rec.log.includes("add inf-a"));
+
+      const b = await client.create(cm("inf-b", "1"));
+      b.data["v"] = "2";
+      await client.update(b);
+      await rec.until(() => rec.log.includes("update inf-b=2"), "update of inf-b");
+      assert.deepEqual(inf.byIndex("value", "2").map(objectKey), ["default/inf-b"]);
+
+      // Changes made while the apiserver is down and coming back are not lost.
+      await cp.restartServer(0);
+      await client.delete({ namespace: "default", name: "inf-a" });
+      await client.create(cm("inf-c", "3"));
+      await rec.until(() => rec.log.includes("delete inf-a") && rec.log.includes("add inf-c"), "delete and add after restart");
+      assert.equal(inf.get("default/inf-a"), undefined);
+      assert.deepEqual(inf.list().map(objectKey).sort(), ["default/inf-b", "default/inf-c"]);
+      assert.deepEqual(inf.byIndex("value", "1"), []);
+    } finally {
+      await inf.stop();
+    }
+  });
+});
