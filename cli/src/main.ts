@@ -3,15 +3,19 @@ import { defaultConfigPath } from "@corral/client";
 import { ManifestError } from "@corral/manifest";
 import { Command, Option } from "commander";
 import { DEFAULT_PORTS, defaultStateDir, down, up, type LocalClusterOptions } from "./cluster/local-cluster.js";
+import { NODE_HOST_DEFAULTS } from "./cluster/node-host.js";
 import { apply } from "./commands/apply.js";
 import { del } from "./commands/delete.js";
 import { describe } from "./commands/describe.js";
 import { get } from "./commands/get.js";
+import { exec, reportAgentErrors } from "./commands/exec.js";
+import { logs } from "./commands/logs.js";
 import { describeError, openContext, type CommandContext, type GlobalOptions } from "./context.js";
 import { UsageError } from "./resource-args.js";
 
 const out = (s: string) => void process.stdout.write(s);
 const progress = (s: string) => void process.stderr.write(s + "\n");
+const errOut = (s: string) => void process.stderr.write(s);
 
 const program = new Command("corral")
   .description("Corral: a small container orchestrator with Kubernetes' API and kubectl's habits")
@@ -42,6 +46,9 @@ interface ClusterFlags {
   etcdPort?: string;
   natsPort?: string;
   metricsPort?: string;
+  registryPort?: string;
+  podCidr?: string;
+  bridge?: string;
 }
 
 function clusterOptions(o: ClusterFlags): LocalClusterOptions {
@@ -52,6 +59,9 @@ function clusterOptions(o: ClusterFlags): LocalClusterOptions {
     etcdPort: port(o.etcdPort, DEFAULT_PORTS.etcdPort),
     natsPort: port(o.natsPort, DEFAULT_PORTS.natsPort),
     metricsPort: port(o.metricsPort, DEFAULT_PORTS.metricsPort),
+    registryPort: port(o.registryPort, NODE_HOST_DEFAULTS.registryPort),
+    podCidr: o.podCidr ?? NODE_HOST_DEFAULTS.podCidr,
+    bridge: o.bridge ?? NODE_HOST_DEFAULTS.bridge,
   };
 }
 
@@ -92,13 +102,43 @@ program
   .action(withContext((ctx, args: string[], o) => del(ctx, args, o, out)));
 
 program
+  .command("logs")
+  .description("print a container's log (from the node agent running the pod)")
+  .argument("<pod>", "POD, or TYPE/NAME (deploy/web, rs/web, job/web): then its first pod")
+  .option("-c, --container <name>", "the container (needed when the pod has several)")
+  .option("-f, --follow", "keep streaming new lines")
+  .option("-p, --previous", "the log of the previous instance of the container (before its last restart)")
+  .option("--tail <lines>", "only the last N lines (-1: all)")
+  .option("--timestamps", "prefix each line with its timestamp")
+  .action(withContext((ctx, target: string, o) => reportAgentErrors(() => logs(ctx, target, o, { stdout: process.stdout, stderr: errOut }))));
+
+program
+  .command("exec")
+  .description("run a command in a running container and exit with its exit code")
+  .usage("POD [-c CONTAINER] -- COMMAND [ARGS...]")
+  .argument("<pod>", "POD, or TYPE/NAME (deploy/web): then its first pod")
+  .argument("[command...]", "the command and its arguments, after --")
+  .option("-c, --container <name>", "the container (default: the first one)")
+  .option("--timeout <seconds>", "kill the command after this many seconds (default: none)")
+  .option("-i, --stdin", "(not supported: exec runs without stdin)")
+  .option("-t, --tty", "(not supported: exec runs without a TTY)")
+  .action(
+    withContext((ctx, target: string, command: string[], o) =>
+      reportAgentErrors(() => exec(ctx, target, command, o, { stdout: process.stdout, stderr: errOut })),
+    ),
+  );
+
+program
   .command("up")
-  .description("start a local cluster on this machine (etcd, NATS, apiserver) and write the client config")
+  .description("start a local cluster on this machine (etcd, NATS, image registry, containerd, apiserver) and write the client config")
   .option("--state-dir <dir>", "where the cluster keeps its data and logs (default: $CORRAL_STATE_DIR or ~/.corral/cluster)")
   .option("--api-port <port>", "apiserver gRPC port", String(DEFAULT_PORTS.apiPort))
   .option("--metrics-port <port>", "apiserver metrics port", String(DEFAULT_PORTS.metricsPort))
   .option("--etcd-port <port>", "etcd client port (the peer port is the next one)", String(DEFAULT_PORTS.etcdPort))
   .option("--nats-port <port>", "NATS client port (monitoring: this + 4000)", String(DEFAULT_PORTS.natsPort))
+  .option("--registry-port <port>", "image registry port on 127.0.0.1 (images: localhost:PORT/corral/...)", String(NODE_HOST_DEFAULTS.registryPort))
+  .option("--pod-cidr <cidr>", "the node's pod addresses", NODE_HOST_DEFAULTS.podCidr)
+  .option("--bridge <name>", "the CNI bridge for pods (another cluster on this machine needs another)", NODE_HOST_DEFAULTS.bridge)
   .action(async (o: ClusterFlags) => {
     progress("Starting the local cluster:");
     await up(clusterOptions(o), globals().config ?? defaultConfigPath(), progress);

@@ -5,13 +5,8 @@ import { rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  runningPid,
-  startDetached,
-  stopComponent,
-  waitReady,
-  type ComponentSpec,
-} from "./process.js";
+import { NODE_HOST_DEFAULTS, nodeHostComponents, readNodeHostRecord, recordNodeHostOptions, stopNodeHost, type NodeHostOptions } from "./node-host.js";
+import { ensureRunning, stopComponent, type ComponentSpec } from "./process.js";
 
 export interface LocalClusterOptions {
   /** Everything the cluster keeps: data, logs, pid files. */
@@ -20,6 +15,25 @@ export interface LocalClusterOptions {
   natsPort: number;
   apiPort: number;
   metricsPort: number;
+  /** The image registry's port on 127.0.0.1 (images are named localhost:PORT/...); default 5000. */
+  registryPort?: number;
+  /** The node's pod CIDR; default 10.244.0.0/24. */
+  podCidr?: string;
+  /** The CNI bridge (and network) name; default corral0. */
+  bridge?: string;
+  /** The cgroup parent of pods; default corral. */
+  cgroupParent?: string;
+}
+
+/** The node host's settings: those given, else the defaults. */
+export function nodeHostOptions(o: LocalClusterOptions): NodeHostOptions {
+  return {
+    stateDir: o.stateDir,
+    registryPort: o.registryPort ?? NODE_HOST_DEFAULTS.registryPort,
+    podCidr: o.podCidr ?? NODE_HOST_DEFAULTS.podCidr,
+    bridge: o.bridge ?? NODE_HOST_DEFAULTS.bridge,
+    cgroupParent: o.cgroupParent ?? NODE_HOST_DEFAULTS.cgroupParent,
+  };
 }
 
 export function defaultStateDir(): string {
@@ -49,7 +63,7 @@ function apiserverMain(): string {
 }
 
 /** The components `down` stops, in start order (it needs no installed program to do so). */
-export const COMPONENT_NAMES = ["etcd", "nats", "apiserver"] as const;
+export const COMPONENT_NAMES = ["etcd", "nats", "registry", "containerd", "apiserver"] as const;
 
 /** The control plane's programs, in start order. */
 export function components(o: LocalClusterOptions): ComponentSpec[] {
@@ -81,6 +95,8 @@ export function components(o: LocalClusterOptions): ComponentSpec[] {
       args: ["-a", "127.0.0.1", "-p", String(o.natsPort), "-m", String(natsMonitor), "-js", "-sd", join(o.stateDir, "nats")],
       ready: () => httpOk(`http://127.0.0.1:${natsMonitor}/healthz?js-enabled-only=true`),
     },
+    // The registry (Corral's images are pushed once it answers) and the node's containerd.
+    ...nodeHostComponents(nodeHostOptions(o)),
     {
       name: "apiserver",
       command: process.execPath,
@@ -112,33 +128,35 @@ export type Progress = (line: string) => void;
  */
 export async function up(o: LocalClusterOptions, configPath: string, progress: Progress): Promise<void> {
   const t0 = performance.now();
-  for (const spec of components(o)) {
-    const t = performance.now();
-    const pid = await runningPid(o.stateDir, spec.name);
-    if (pid !== undefined && (await spec.ready().catch(() => false))) {
-      progress(`  ${spec.name.padEnd(10)} already running (pid ${pid})`);
-      continue;
-    }
-    if (pid !== undefined) await stopComponent(o.stateDir, spec.name, 5000);
-    progress(`  ${spec.name.padEnd(10)} starting...`);
-    const started = await startDetached(o.stateDir, spec);
-    await waitReady(o.stateDir, spec, started);
-    progress(`  ${spec.name.padEnd(10)} ready (pid ${started.pid}) in ${((performance.now() - t) / 1000).toFixed(1)}s`);
-  }
+  await recordNodeHostOptions(nodeHostOptions(o));
+  for (const spec of components(o)) await ensureRunning(o.stateDir, spec, progress);
   await writeConfig({ server: `127.0.0.1:${o.apiPort}` }, configPath);
   progress(`Cluster up in ${((performance.now() - t0) / 1000).toFixed(1)}s. Config: ${configPath}; state: ${o.stateDir}`);
 }
 
-/** Stops every component, last started first; with purge, removes the state directory too. */
+/**
+ * Stops every component, last started first; with purge, removes the state directory too. The node
+ * host (containerd, registry) goes with everything its pods left on the machine.
+ */
 export async function down(o: LocalClusterOptions, purge: boolean, progress: Progress): Promise<void> {
   const stop = async (name: string) => {
     const stopped = await stopComponent(o.stateDir, name);
     progress(`  ${name.padEnd(10)} ${stopped ? "stopped" : "not running"}`);
   };
-  // The apiserver first (it needs the others to shut down cleanly), then the stores side by side:
-  // each takes about 2 s to stop on SIGTERM.
-  await stop("apiserver");
-  await Promise.all(COMPONENT_NAMES.filter((n) => n !== "apiserver").map(stop));
+  // What runs on top of containerd and the stores first, last started first (the apiserver needs
+  // the stores to shut down cleanly; whatever drives containerd must not recreate pods while they go).
+  const containerdAt = COMPONENT_NAMES.indexOf("containerd");
+  for (const name of COMPONENT_NAMES.slice(containerdAt + 1).reverse()) await stop(name);
+  // Then the node host (it removes every pod through the CRI before containerd stops) beside the
+  // stores: each of those takes about 2 s to stop on SIGTERM.
+  // Only what this state dir's `up` recorded: with no record, it set up no bridge, rules or cgroups.
+  const host = await readNodeHostRecord(o.stateDir);
+  await Promise.all([
+    host ? stopNodeHost(host, progress) : Promise.all(["containerd", "registry"].map(stop)),
+    ...COMPONENT_NAMES.slice(0, containerdAt)
+      .filter((n) => n !== "registry")
+      .map(stop),
+  ]);
   if (purge) {
     await rm(o.stateDir, { recursive: true, force: true });
     progress(`  removed ${o.stateDir}`);

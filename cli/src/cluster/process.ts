@@ -10,6 +10,10 @@ export interface ComponentSpec {
   env?: Record<string, string>;
   /** Resolves true once the component answers. */
   ready: () => Promise<boolean>;
+  /** Runs before each start (e.g. writes the component's config); a failure stops `up`. */
+  prepare?: () => Promise<void>;
+  /** Runs once the component answers, whether just started or found running (e.g. pushes images to the registry). */
+  afterReady?: (progress: (line: string) => void) => Promise<void>;
 }
 
 export function pidFile(stateDir: string, name: string): string {
@@ -97,4 +101,25 @@ export async function stopComponent(stateDir: string, name: string, graceMs = 10
   while (isAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   if (isAlive(pid)) process.kill(pid, "SIGKILL");
   return true;
+}
+
+/**
+ * Starts the component unless it is running and answering: runs `prepare`, starts it detached,
+ * waits until it is ready, then runs `afterReady` (also when it was found running).
+ */
+export async function ensureRunning(stateDir: string, spec: ComponentSpec, progress: (line: string) => void): Promise<void> {
+  const t = performance.now();
+  const pid = await runningPid(stateDir, spec.name);
+  if (pid !== undefined && (await spec.ready().catch(() => false))) {
+    progress(`  ${spec.name.padEnd(10)} already running (pid ${pid})`);
+    await spec.afterReady?.(progress);
+    return;
+  }
+  if (pid !== undefined) await stopComponent(stateDir, spec.name, 5000);
+  progress(`  ${spec.name.padEnd(10)} starting...`);
+  await spec.prepare?.();
+  const started = await startDetached(stateDir, spec);
+  await waitReady(stateDir, spec, started);
+  progress(`  ${spec.name.padEnd(10)} ready (pid ${started.pid}) in ${((performance.now() - t) / 1000).toFixed(1)}s`);
+  await spec.afterReady?.(progress);
 }

@@ -6,3 +6,4 @@ export * from "./gen/corral/v1/coordination_pb.js";
 export * from "./gen/corral/v1/api_pb.js";
 export * from "./kinds.js";
 export * from "./gen/corral/v1/events_pb.js";
+export * from "./gen/corral/v1/nodeagent_pb.js";

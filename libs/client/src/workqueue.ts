@@ -109,7 +109,7 @@ export interface ReconcileResult {
 }
 
 export interface WorkerLog {
-  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
 }
 
 /**
@@ -130,7 +130,8 @@ export async function runWorkers(
         queue.forget(key);
         if (res?.requeueAfterMs !== undefined) queue.addAfter(key, res.requeueAfterMs);
       } catch (err) {
-        opts.log?.error({ key, err, retries: queue.numRequeues(key) }, "reconcile failed; retrying with back-off");
+        const message = err instanceof Error ? err.message : String(err);
+        opts.log?.warn({ key, err: message, retries: queue.numRequeues(key) }, "reconcile failed; retrying with back-off");
         queue.addRateLimited(key);
       } finally {
         queue.done(key);

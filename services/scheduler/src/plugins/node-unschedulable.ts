@@ -1,0 +1,22 @@
+// NodeUnschedulable (filter): a cordoned node (spec.unschedulable) takes only pods that tolerate
+// node.kubernetes.io/unschedulable:NoSchedule.
+import type { NodeInfo } from "../framework/node-info.js";
+import type { PodInfo } from "../framework/pod-info.js";
+import type { Plugin } from "../framework/types.js";
+import { TAINT_NODE_UNSCHEDULABLE, tolerated } from "./taints.js";
+
+export const NAME = "NodeUnschedulable";
+export const REASON = "node(s) were unschedulable";
+
+export function fitsSchedulable(pod: PodInfo, node: NodeInfo): boolean {
+  if (!node.unschedulable) return true;
+  return tolerated(pod.pod.spec?.tolerations ?? [], { key: TAINT_NODE_UNSCHEDULABLE, effect: "NoSchedule" });
+}
+
+export function nodeUnschedulable(): Plugin {
+  return {
+    name: NAME,
+    filter: (_s, pod, node) => (fitsSchedulable(pod, node) ? undefined : REASON),
+    events: ["NodeAdd", "NodeUpdate"],
+  };
+}
