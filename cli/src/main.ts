@@ -2,7 +2,7 @@
 import { defaultConfigPath } from "@corral/client";
 import { ManifestError } from "@corral/manifest";
 import { Command, Option } from "commander";
-import { DEFAULT_PORTS, defaultStateDir, down, up, type LocalClusterOptions } from "./cluster/local-cluster.js";
+import { DEFAULT_AGENT_PORT, DEFAULT_PORTS, defaultStateDir, down, up, type LocalClusterOptions } from "./cluster/local-cluster.js";
 import { NODE_HOST_DEFAULTS } from "./cluster/node-host.js";
 import { apply } from "./commands/apply.js";
 import { del } from "./commands/delete.js";
@@ -49,6 +49,8 @@ interface ClusterFlags {
   registryPort?: string;
   podCidr?: string;
   bridge?: string;
+  cgroupParent?: string;
+  agentPort?: string;
 }
 
 function clusterOptions(o: ClusterFlags): LocalClusterOptions {
@@ -62,6 +64,8 @@ function clusterOptions(o: ClusterFlags): LocalClusterOptions {
     registryPort: port(o.registryPort, NODE_HOST_DEFAULTS.registryPort),
     podCidr: o.podCidr ?? NODE_HOST_DEFAULTS.podCidr,
     bridge: o.bridge ?? NODE_HOST_DEFAULTS.bridge,
+    cgroupParent: o.cgroupParent ?? NODE_HOST_DEFAULTS.cgroupParent,
+    agentPort: port(o.agentPort, DEFAULT_AGENT_PORT),
   };
 }
 
@@ -130,7 +134,7 @@ program
 
 program
   .command("up")
-  .description("start a local cluster on this machine (etcd, NATS, image registry, containerd, apiserver) and write the client config")
+  .description("start a local cluster on this machine (etcd, NATS, image registry, containerd, apiserver, scheduler, node agent) and write the client config")
   .option("--state-dir <dir>", "where the cluster keeps its data and logs (default: $CORRAL_STATE_DIR or ~/.corral/cluster)")
   .option("--api-port <port>", "apiserver gRPC port", String(DEFAULT_PORTS.apiPort))
   .option("--metrics-port <port>", "apiserver metrics port", String(DEFAULT_PORTS.metricsPort))
@@ -139,6 +143,8 @@ program
   .option("--registry-port <port>", "image registry port on 127.0.0.1 (images: localhost:PORT/corral/...)", String(NODE_HOST_DEFAULTS.registryPort))
   .option("--pod-cidr <cidr>", "the node's pod addresses", NODE_HOST_DEFAULTS.podCidr)
   .option("--bridge <name>", "the CNI bridge for pods (another cluster on this machine needs another)", NODE_HOST_DEFAULTS.bridge)
+  .option("--cgroup-parent <name>", "the cgroup every pod goes under", NODE_HOST_DEFAULTS.cgroupParent)
+  .option("--agent-port <port>", "the node agent's logs/exec port on 127.0.0.1", String(DEFAULT_AGENT_PORT))
   .action(async (o: ClusterFlags) => {
     progress("Starting the local cluster:");
     await up(clusterOptions(o), globals().config ?? defaultConfigPath(), progress);

@@ -1,11 +1,11 @@
-import { Namespaces } from "@corral/api";
+import { Leases, Namespaces, Nodes } from "@corral/api";
 import { Clientset, writeConfig } from "@corral/client";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { NODE_HOST_DEFAULTS, nodeHostComponents, readNodeHostRecord, recordNodeHostOptions, stopNodeHost, type NodeHostOptions } from "./node-host.js";
+import { NODE_HOST_DEFAULTS, nodeHostComponents, nodeHostInfo, readNodeHostRecord, recordNodeHostOptions, stopNodeHost, type NodeHostOptions } from "./node-host.js";
 import { ensureRunning, stopComponent, type ComponentSpec } from "./process.js";
 
 export interface LocalClusterOptions {
@@ -23,6 +23,8 @@ export interface LocalClusterOptions {
   bridge?: string;
   /** The cgroup parent of pods; default corral. */
   cgroupParent?: string;
+  /** The node agent's logs/exec endpoint on 127.0.0.1; default 10250. */
+  agentPort?: number;
 }
 
 /** The node host's settings: those given, else the defaults. */
@@ -58,12 +60,13 @@ async function httpOk(url: string, body?: RegExp): Promise<boolean> {
   return body ? body.test(await res.text()) : true;
 }
 
-function apiserverMain(): string {
-  return join(dirname(fileURLToPath(import.meta.resolve("@corral/apiserver"))), "main.js");
+/** The main.js of a Corral service package (they sit beside each other in node_modules). */
+function serviceMain(pkg: string): string {
+  return join(dirname(fileURLToPath(import.meta.resolve(pkg))), "main.js");
 }
 
 /** The components `down` stops, in start order (it needs no installed program to do so). */
-export const COMPONENT_NAMES = ["etcd", "nats", "registry", "containerd", "apiserver"] as const;
+export const COMPONENT_NAMES = ["etcd", "nats", "registry", "containerd", "apiserver", "scheduler", "nodeagent"] as const;
 
 /** The control plane's programs, in start order. */
 export function components(o: LocalClusterOptions): ComponentSpec[] {
@@ -72,6 +75,9 @@ export function components(o: LocalClusterOptions): ComponentSpec[] {
   const etcdUrl = `http://127.0.0.1:${o.etcdPort}`;
   const natsUrl = `nats://127.0.0.1:${o.natsPort}`;
   const apiAddress = `127.0.0.1:${o.apiPort}`;
+  const host = nodeHostOptions(o);
+  const hostInfo = nodeHostInfo(host);
+  const nodeName = hostname().toLowerCase();
   return [
     {
       name: "etcd",
@@ -101,7 +107,7 @@ export function components(o: LocalClusterOptions): ComponentSpec[] {
       name: "apiserver",
       command: process.execPath,
       args: [
-        apiserverMain(),
+        serviceMain("@corral/apiserver"),
         "--etcd", etcdUrl,
         "--nats", natsUrl,
         "--listen", apiAddress,
@@ -117,7 +123,52 @@ export function components(o: LocalClusterOptions): ComponentSpec[] {
         }
       },
     },
+    {
+      name: "scheduler",
+      command: process.execPath,
+      // A stable identity: a restarted scheduler takes its own Lease back at once.
+      args: [serviceMain("@corral/scheduler"), "--apiserver", apiAddress, "--identity", `${nodeName}-corral-up`],
+      ready: () => leaseHeldBy(apiAddress, "corral-scheduler", `${nodeName}-corral-up`),
+    },
+    {
+      name: "nodeagent",
+      command: process.execPath,
+      args: [
+        serviceMain("@corral/nodeagent"),
+        "--apiserver", apiAddress,
+        "--node-name", nodeName,
+        "--node-ip", "127.0.0.1",
+        "--pod-cidr", host.podCidr,
+        "--cri-socket", hostInfo.criSocket,
+        "--root-dir", join(o.stateDir, "nodeagent"),
+        "--cgroup-root", host.cgroupParent,
+        "--listen", `127.0.0.1:${o.agentPort ?? DEFAULT_AGENT_PORT}`,
+      ],
+      ready: () => nodeReady(apiAddress, nodeName),
+    },
   ];
+}
+
+export const DEFAULT_AGENT_PORT = 10250;
+
+async function leaseHeldBy(apiAddress: string, name: string, identity: string): Promise<boolean> {
+  const cs = Clientset.connect(apiAddress);
+  try {
+    const lease = await cs.for(Leases).get({ namespace: "corral-system", name }, { timeoutMs: 1000 });
+    return lease.spec?.holderIdentity === identity;
+  } finally {
+    cs.close();
+  }
+}
+
+async function nodeReady(apiAddress: string, name: string): Promise<boolean> {
+  const cs = Clientset.connect(apiAddress);
+  try {
+    const node = await cs.for(Nodes).get({ name }, { timeoutMs: 1000 });
+    return node.status?.conditions.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+  } finally {
+    cs.close();
+  }
 }
 
 export type Progress = (line: string) => void;

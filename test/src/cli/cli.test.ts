@@ -8,6 +8,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { reserveHostSlot, type HostSlot } from "../support/node-host.js";
+import { freePorts } from "../support/ports.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const CORRAL = join(ROOT, "bin", "corral");
@@ -22,7 +24,9 @@ describe("corral CLI against a local cluster", () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   const base = 20000 + Math.floor(Math.random() * 20000);
+  // Its own ports, bridge, pod CIDR and cgroup: a developer's `corral up` (or another test) can run beside it.
   const ports = ["--api-port", String(base), "--metrics-port", String(base + 1), "--etcd-port", String(base + 2), "--nats-port", String(base + 10)];
+  let slot: HostSlot;
 
   const corral = (...args: string[]): Promise<Result> =>
     new Promise((resolve) => {
@@ -34,9 +38,14 @@ describe("corral CLI against a local cluster", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "corral-cli-"));
     env = { ...process.env, CORRAL_STATE_DIR: join(dir, "state"), CORRAL_CONFIG: join(dir, "config") };
+    slot = await reserveHostSlot();
+    const [registry, agent] = await freePorts(2);
+    ports.push("--registry-port", String(registry), "--pod-cidr", slot.podCidr, "--bridge", slot.bridge, "--cgroup-parent", slot.cgroupParent, "--agent-port", String(agent));
+    await slot.remember({ stateDir: join(dir, "state"), registryPort: registry!, podCidr: slot.podCidr, bridge: slot.bridge, cgroupParent: slot.cgroupParent });
   });
   after(async () => {
     await corral("down", "--purge");
+    await slot?.release();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -48,7 +48,7 @@ describe("corral up and down with the node host", () => {
     stateDir = join(dir, "state");
     env = { ...process.env, CORRAL_STATE_DIR: stateDir, CORRAL_CONFIG: join(dir, "config") };
     slot = await reserveHostSlot();
-    const [api, metrics, registry] = await freePorts(3);
+    const [api, metrics, registry, agent] = await freePorts(4);
     registryPort = registry!;
     // etcd's peer port is the next one, NATS monitoring is +4000: a base away from cli.test.ts's range.
     const base = 40000 + Math.floor(Math.random() * 10000);
@@ -56,8 +56,9 @@ describe("corral up and down with the node host", () => {
       "--api-port", String(api), "--metrics-port", String(metrics),
       "--etcd-port", String(base), "--nats-port", String(base + 10),
       "--registry-port", String(registryPort), "--pod-cidr", slot.podCidr, "--bridge", slot.bridge,
+      "--cgroup-parent", slot.cgroupParent, "--agent-port", String(agent),
     ];
-    await slot.remember({ stateDir, registryPort, podCidr: slot.podCidr, bridge: slot.bridge, cgroupParent: "corral" });
+    await slot.remember({ stateDir, registryPort, podCidr: slot.podCidr, bridge: slot.bridge, cgroupParent: slot.cgroupParent });
   });
   after(async () => {
     await corral("down", "--purge");
@@ -110,7 +111,7 @@ describe("corral up and down with the node host", () => {
         metadata: { name: "web", namespace: "default", uid, attempt: 0 },
         hostname: "web",
         logDirectory: join(stateDir, "pods", uid),
-        linux: { cgroupParent: `/corral/pod${uid}` },
+        linux: { cgroupParent: `/${slot.cgroupParent}/pod${uid}` },
       };
       const { podSandboxId } = await cri.runtime.runPodSandbox({ config }, { timeoutMs: 30_000 });
       const { containerId } = await cri.runtime.createContainer({
@@ -154,7 +155,7 @@ describe("corral up and down with the node host", () => {
     assert.equal(rules.includes(slot.bridge), false, "no iptables rule naming the network");
     if (pod) assert.equal(rules.includes(`${pod.ip}/32`), false, "no iptables rule for the pod's IP");
     for (const h of await readdir("/sys/fs/cgroup")) {
-      if (pod) assert.equal(existsSync(join("/sys/fs/cgroup", h, "corral", `pod${pod.uid}`)), false, `no ${h} cgroup for the pod`);
+      if (pod) assert.equal(existsSync(join("/sys/fs/cgroup", h, slot.cgroupParent, `pod${pod.uid}`)), false, `no ${h} cgroup for the pod`);
     }
     assert.equal(existsSync(stateDir), false, "state removed");
     const again = await corral("down", "--purge");
