@@ -1,7 +1,7 @@
 # Corral's front door. `make up` brings a local cluster up with a sample app; `make test` runs every test.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: all deps npm build generate images test test-unit test-integration up down bench bench-api bench-scheduler clean
+.PHONY: all deps npm build generate images test test-unit test-integration up down bench bench-api bench-scheduler bench-pod-startup clean
 
 APT_PACKAGES := etcd-server etcd-client nats-server docker.io docker-compose containerd runc nftables iptables iproute2 \
 	containernetworking-plugins busybox-static debootstrap docker-registry apache2-utils make jq curl ca-certificates
@@ -56,11 +56,13 @@ down:
 	./bin/corral down
 
 ## bench: the benchmarks (they print their figures and the reference's)
-bench: bench-api bench-scheduler
+bench: bench-api bench-scheduler bench-pod-startup
 bench-api: build
 	node bench/dist/api/main.js
 bench-scheduler: build
 	node bench/dist/scheduler/main.js
+bench-pod-startup: deps build
+	node bench/dist/pod-startup/main.js
 
 clean:
 	rm -rf libs/*/dist services/*/dist cli/dist test/dist bench/dist

@@ -32,23 +32,29 @@ async function main(): Promise<void> {
     cgroupParent: "corralbench",
   };
   progress("starting etcd, NATS, apiserver, registry and containerd...");
-  const [servers, host] = await Promise.all([startServers(), startNodeHost(hostOpts)]);
-  const log = createLogger("nodeagent", { level: "warn" });
-  const agent = await NodeAgent.start({
-    apiserver: servers.apiAddress,
-    nodeName: "bench-node",
-    nodeIP: "127.0.0.1",
-    podCIDR: host.podCidr,
-    criSocket: host.criSocket,
-    rootDir: join(stateDir, "nodeagent"),
-    cgroupRoot: host.cgroupParent,
-    listen: "127.0.0.1:0",
-    log,
-  });
-  const clients = Clientset.connect(servers.apiAddress);
-  const cri = connectCri(host.criSocket);
+  const cleanups: (() => Promise<unknown>)[] = [];
   const rows: Row[] = [];
   try {
+    const [servers, host] = await Promise.all([
+      startServers().then((s) => (cleanups.unshift(() => s.stop()), s)),
+      startNodeHost(hostOpts).then((h) => (cleanups.unshift(() => stopNodeHost(hostOpts, () => {})), h)),
+    ]);
+    const agent = await NodeAgent.start({
+      apiserver: servers.apiAddress,
+      nodeName: "bench-node",
+      nodeIP: "127.0.0.1",
+      podCIDR: host.podCidr,
+      criSocket: host.criSocket,
+      rootDir: join(stateDir, "nodeagent"),
+      cgroupRoot: host.cgroupParent,
+      listen: "127.0.0.1:0",
+      log: createLogger("nodeagent", { level: "warn" }),
+    });
+    cleanups.unshift(() => agent.stop());
+    const clients = Clientset.connect(servers.apiAddress);
+    const cri = connectCri(host.criSocket);
+    cleanups.unshift(async () => (clients.close(), cri.close()));
+    cleanups.unshift(() => deleteAll(clients));
     const image = host.busyboxImage;
     // Warm-up: the image is pulled once, as it would be on a node that has run the app before.
     await runPods(clients, image, "warm", 1, true);
@@ -60,12 +66,8 @@ async function main(): Promise<void> {
     rows.push({ what: `direct CRI: ${N} pods at once`, latencies: await criPods(cri, image, host.cgroupParent, stateDir, N, false) });
     rows.push({ what: `direct CRI: ${N} pods one at a time`, latencies: await criPods(cri, image, host.cgroupParent, stateDir, N, true) });
   } finally {
-    await deleteAll(clients).catch(() => {});
-    await agent.stop();
-    clients.close();
-    cri.close();
-    await stopNodeHost(hostOpts, () => {});
-    await servers.stop();
+    // Last started first; a failed start still takes down whatever did start.
+    for (const c of cleanups) await c().catch((err) => progress(`cleanup: ${String(err)}`));
     await rm(stateDir, { recursive: true, force: true });
   }
   print(rows);

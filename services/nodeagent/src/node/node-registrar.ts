@@ -40,9 +40,19 @@ export class NodeRegistrar {
 
   constructor(private readonly o: RegistrarOptions) {}
 
+  /** Registers the node, retrying with back-off until the apiserver answers. */
   async start(): Promise<void> {
-    await this.writeNode(true);
-    await this.renewLease();
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        await this.writeNode(true);
+        await this.renewLease();
+        break;
+      } catch (err) {
+        if (this.ac.signal.aborted) throw err;
+        this.o.log.warn({ err: errorMessage(err), retryInMs: delay }, "cannot register the node yet; retrying");
+        await sleep(delay, this.ac.signal);
+      }
+    }
     this.loop = this.run();
   }
 
