@@ -1,24 +1,16 @@
 // The CLI as a user runs it: `corral up` on this machine (etcd and NATS from the Debian packages),
 // apply, get, describe, delete, down --purge. Ports and state are the test's own.
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { reserveHostSlot, type HostSlot } from "../support/node-host.js";
 import { freePorts } from "../support/ports.js";
+import { ROOT, corralRunner } from "../support/cli.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const CORRAL = join(ROOT, "bin", "corral");
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe("corral CLI against a local cluster", () => {
   let dir: string;
@@ -28,12 +20,7 @@ describe("corral CLI against a local cluster", () => {
   const ports = ["--api-port", String(base), "--metrics-port", String(base + 1), "--etcd-port", String(base + 2), "--nats-port", String(base + 10)];
   let slot: HostSlot;
 
-  const corral = (...args: string[]): Promise<Result> =>
-    new Promise((resolve) => {
-      execFile(CORRAL, args, { env, timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const corral = corralRunner(() => env);
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "corral-cli-"));

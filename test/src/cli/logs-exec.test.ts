@@ -3,36 +3,24 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Pods, PodSchema, ReplicaSetSchema, ReplicaSets, type PodSpecSchema } from "@corral/api";
 import { writeConfig } from "@corral/client";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startNode, type TestNode } from "../support/node.js";
 import { isRunning, waitForPod } from "../support/pods.js";
+import { CORRAL, corralRunner } from "../support/cli.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const CORRAL = join(ROOT, "bin", "corral");
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe("corral logs and exec against a real node", { timeout: 300_000 }, () => {
   let node: TestNode;
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
-  const corral = (...args: string[]): Promise<Result> =>
-    new Promise((resolve) => {
-      execFile(CORRAL, args, { env, timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const corral = corralRunner(() => env);
 
   before(async () => {
     node = await startNode({ backoffBaseMs: 500 });

@@ -7,24 +7,16 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { reserveHostSlot, type HostSlot } from "../support/node-host.js";
 import { freePorts } from "../support/ports.js";
+import { CORRAL, corralRunner, type CliResult } from "../support/cli.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const CORRAL = join(ROOT, "bin", "corral");
 const run = promisify(execFile);
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
 
 describe("corral up and down with the node host", () => {
   let dir: string;
@@ -35,13 +27,7 @@ describe("corral up and down with the node host", () => {
   let registryPort: number;
   let pod: { ip: string; uid: string } | undefined;
 
-  const corral = (...args: string[]): Promise<Result> =>
-    new Promise((resolve) => {
-      const t = performance.now();
-      execFile(CORRAL, args, { env, timeout: 90_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, ms: performance.now() - t }),
-      );
-    });
+  const corral = corralRunner(() => env, 90_000);
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "corral-updown-"));
@@ -90,7 +76,7 @@ describe("corral up and down with the node host", () => {
 
   it("another cluster on this machine may not take the same bridge or pod CIDR", async () => {
     const otherState = join(dir, "other");
-    const res = await new Promise<Result>((resolve) =>
+    const res = await new Promise<CliResult>((resolve) =>
       execFile(CORRAL, ["up", "--state-dir", otherState, "--registry-port", "1", "--bridge", slot.bridge, "--pod-cidr", "10.245.255.0/24"], { env, timeout: 30_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? 1 : 0, stdout, stderr, ms: 0 }),
       ),
