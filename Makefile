@@ -48,8 +48,10 @@ test: deps build images
 ## up: install what is needed, start the local cluster, apply the sample app
 up: deps build
 	./bin/corral up
-	./bin/corral apply -f examples/hello.yaml
-	./bin/corral get deploy,svc,cm
+	./bin/corral apply -f examples/
+	./bin/corral wait --for=condition=Ready pod/hello-pod --timeout=120s
+	./bin/corral get pods,deploy,svc,cm -o wide
+	@ip=$$(./bin/corral get pod hello-pod -o json | jq -r .status.podIP); echo "curl http://$$ip:8080/ :"; curl -fsS "http://$$ip:8080/"
 
 ## down: stop the local cluster (its state stays; `./bin/corral down --purge` removes it)
 down:

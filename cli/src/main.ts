@@ -8,6 +8,7 @@ import { apply } from "./commands/apply.js";
 import { del } from "./commands/delete.js";
 import { describe } from "./commands/describe.js";
 import { get } from "./commands/get.js";
+import { wait, type WaitOptions } from "./commands/wait.js";
 import { exec, reportAgentErrors } from "./commands/exec.js";
 import { logs } from "./commands/logs.js";
 import { describeError, openContext, type CommandContext, type GlobalOptions } from "./context.js";
@@ -87,6 +88,15 @@ program
   .argument("<resource...>", "TYPE [NAME...] or TYPE/NAME...")
   .option("-l, --selector <selector>", "label selector")
   .action(withContext((ctx, args: string[], o) => describe(ctx, args, o, out)));
+
+program
+  .command("wait")
+  .description("wait until resources meet a condition (--for=condition=Ready) or are deleted (--for=delete)")
+  .argument("<resource...>", "TYPE NAME... or TYPE/NAME..., or TYPE with -l")
+  .requiredOption("--for <what>", "condition=NAME[=VALUE] or delete")
+  .option("--timeout <duration>", "give up after this long (30s, 2m...)", "30s")
+  .option("-l, --selector <selector>", "label selector")
+  .action(withContext((ctx, args: string[], o: WaitOptions) => wait(ctx, args, o, out)));
 
 program
   .command("apply")
