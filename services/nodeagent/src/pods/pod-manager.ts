@@ -1,6 +1,6 @@
 import { equals } from "@bufbuild/protobuf";
 import { ConfigMaps, PodStatusSchema, Pods, Secrets, type ConfigMap, type Pod, type Secret } from "@corral/api";
-import { Informer, WorkQueue, runWorkers, type Clientset, type EventRecorder, type ReconcileResult } from "@corral/client";
+import { Informer, WorkQueue, runWorkers, sleep, type Clientset, type EventRecorder, type ReconcileResult } from "@corral/client";
 import type { DNSConfig, PodSandboxConfig } from "@corral/cri";
 import { Code, errorCode, errorMessage } from "@corral/grpc";
 import type { Logger } from "@corral/logging";
@@ -99,7 +99,7 @@ export class PodManager {
       } catch (err) {
         this.log.warn({ err: errorMessage(err) }, "CRI relist failed");
       }
-      await new Promise((r) => setTimeout(r, period));
+      await sleep(period, this.ac.signal);
     }
   }
 
