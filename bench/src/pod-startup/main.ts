@@ -48,21 +48,31 @@ async function main(): Promise<void> {
       rootDir: join(stateDir, "nodeagent"),
       cgroupRoot: host.cgroupParent,
       listen: "127.0.0.1:0",
-      log: createLogger("nodeagent", { level: "warn" }),
+      log: createLogger("nodeagent", { level: process.env.CORRAL_LOG_LEVEL ?? "warn" }),
     });
     cleanups.unshift(() => agent.stop());
     const clients = Clientset.connect(servers.apiAddress);
     const cri = connectCri(host.criSocket);
     cleanups.unshift(async () => (clients.close(), cri.close()));
     cleanups.unshift(() => deleteAll(clients));
+    // Pods deleted with grace 0 vanish from the API at once; their teardown in containerd goes
+    // on. Each row starts on a quiet node, so its figures are not the previous row's cleanup.
+    const drain = async () => {
+      await deleteAll(clients);
+      for (let i = 0; i < 600; i++) {
+        const { items } = await cri.runtime.listPodSandbox({ filter: { labelSelector: { "io.kubernetes.pod.namespace": "default" } } });
+        if (items.length === 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
     const image = host.busyboxImage;
     // Warm-up: the image is pulled once, as it would be on a node that has run the app before.
     await runPods(clients, image, "warm", 1, true);
-    await deleteAll(clients);
+    await drain();
     rows.push({ what: `Corral: ${N} pods created at once`, latencies: await runPods(clients, image, "burst", N, false) });
-    await deleteAll(clients);
+    await drain();
     rows.push({ what: `Corral: ${N} pods one at a time`, latencies: await runPods(clients, image, "seq", N, true) });
-    await deleteAll(clients);
+    await drain();
     rows.push({ what: `direct CRI: ${N} pods at once`, latencies: await criPods(cri, image, host.cgroupParent, stateDir, N, false) });
     rows.push({ what: `direct CRI: ${N} pods one at a time`, latencies: await criPods(cri, image, host.cgroupParent, stateDir, N, true) });
   } finally {
@@ -116,6 +126,7 @@ async function runPods(clients: Clientset, image: string, prefix: string, n: num
   ac.abort();
   await watching;
   progress(`  ${prefix}: ${n} pods running`);
+  if (process.env.BENCH_VERBOSE) progress(`    ${[...created].map(([name, t]) => `${name}=${Math.round(running.get(name)! - t)}`).join(" ")}`);
   return [...created].map(([name, t]) => running.get(name)! - t);
 }
 

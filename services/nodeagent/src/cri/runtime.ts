@@ -73,11 +73,7 @@ export class Runtime {
     const sandboxes: ObservedSandbox[] = await Promise.all(
       sbs.items.map(async (s) => {
         const ready = s.state === PodSandboxState.SANDBOX_READY;
-        let ip = "";
-        if (ready) {
-          const st = await this.cri.runtime.podSandboxStatus({ podSandboxId: s.id }, { timeoutMs: CALL_MS });
-          ip = st.status?.network?.ip ?? "";
-        }
+        const ip = ready ? await this.sandboxIP(s.id) : "";
         return { id: s.id, ready, attempt: s.metadata?.attempt ?? 0, createdAt: ms(s.createdAt), ip };
       }),
     );
@@ -123,6 +119,12 @@ export class Runtime {
   async pullImage(image: string, sandbox: PodSandboxConfig): Promise<string> {
     const res = await this.cri.image.pullImage({ image: { image }, sandboxConfig: sandbox }, { timeoutMs: 10 * 60_000 });
     return res.imageRef;
+  }
+
+  /** The sandbox's pod IP from CNI ("" with host networking). */
+  async sandboxIP(id: string): Promise<string> {
+    const st = await this.cri.runtime.podSandboxStatus({ podSandboxId: id }, { timeoutMs: CALL_MS });
+    return st.status?.network?.ip ?? "";
   }
 
   async runSandbox(config: PodSandboxConfig): Promise<string> {

@@ -72,11 +72,15 @@ export class PodManager {
     this.tasks.push(this.relistLoop());
   }
 
+  /**
+   * Stops syncing. A sync in flight may be waiting out a container's grace period; it is not
+   * awaited for long: containerd finishes the stop on its own, and a restarted agent carries on.
+   */
   async stop(): Promise<void> {
     this.ac.abort();
     this.queue.shutDown();
     await this.informer.stop();
-    await Promise.allSettled(this.tasks);
+    await Promise.race([Promise.allSettled(this.tasks), sleep(1_000)]);
   }
 
   /** Called when a probe result changes. */
@@ -189,7 +193,9 @@ export class PodManager {
     const uid = pod.metadata!.uid;
     const waiting = this.waiting.get(uid) ?? new Map<string, Waiting>();
     this.waiting.set(uid, waiting);
+    const t0 = performance.now();
     let observed = await this.o.runtime.inspect(uid);
+    const tInspect = performance.now();
     const now = Date.now();
     const actions = planPod(pod, observed, {
       now,
@@ -197,13 +203,29 @@ export class PodManager {
       livenessFailed: (id) => this.o.probes.shouldRestart(uid, id),
     });
     let retry: unknown;
+    let tApply = tInspect;
     try {
-      if (await this.apply(pod, observed, actions, waiting, log)) observed = await this.o.runtime.inspect(uid);
+      const changed = await this.apply(pod, observed, actions, waiting, log);
+      tApply = performance.now();
+      if (changed) observed = await this.o.runtime.inspect(uid);
     } catch (err) {
       retry = err;
     }
+    const tReinspect = performance.now();
     const backoff = new Map(actions.backoff.map((b) => [`${b.isInit ? "init" : "app"}/${b.name}`, this.backoff.delay(backoffKey(uid, b.name))]));
     await this.reportStatus(pod, observed, waiting, backoff, log);
+    // Where a sync's time goes, for `CORRAL_LOG_LEVEL=debug` (pod start-up latency work).
+    log.debug(
+      {
+        inspectMs: Math.round(tInspect - t0),
+        applyMs: Math.round(tApply - tInspect),
+        reinspectMs: Math.round(tReinspect - tApply),
+        statusMs: Math.round(performance.now() - tReinspect),
+        started: actions.start.map((s) => s.container.name),
+        sandbox: actions.createSandbox,
+      },
+      "pod synced",
+    );
     if (retry) throw retry;
     const next = Math.min(...actions.backoff.map((b) => b.remainingMs));
     return Number.isFinite(next) ? { requeueAfterMs: next + 50 } : undefined;
@@ -248,15 +270,14 @@ export class PodManager {
         throw err;
       }
       sbConfig = sandboxConfig(pod, a.sandboxAttempt, this.o.paths, this.o.dns);
-      await rt.runSandbox(sbConfig);
+      const id = await rt.runSandbox(sbConfig);
       changed = true;
-      const again = await rt.inspect(pod.metadata!.uid);
-      sandbox = currentSandbox(again);
-      log.info({ sandbox: sandbox?.id, ip: sandbox?.ip }, "sandbox ready");
+      sandbox = { id, ready: true, attempt: a.sandboxAttempt, createdAt: Date.now(), ip: await rt.sandboxIP(id) };
+      log.info({ sandbox: id, ip: sandbox.ip }, "sandbox ready");
     } else {
       sbConfig = sandboxConfig(pod, sandbox?.attempt ?? 0, this.o.paths, this.o.dns);
     }
-    if (!sandbox) throw new Error("sandbox vanished right after it was created");
+    if (!sandbox) throw new Error("the pod has no sandbox to start containers in");
     const hostPaths = volumeHostPaths(pod, this.o.paths);
     let failure: unknown;
     // App containers start side by side; an init container is only ever started alone.
