@@ -1,7 +1,7 @@
 # Corral's front door. `make up` brings a local cluster up with a sample app; `make test` runs every test.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: all deps npm build generate images test test-unit test-integration up down bench bench-api bench-scheduler bench-pod-startup clean
+.PHONY: all deps npm build generate images test test-unit test-integration up down bench bench-api bench-scheduler bench-pod-startup bench-service clean
 
 APT_PACKAGES := etcd-server etcd-client nats-server docker.io docker-compose containerd runc nftables iptables iproute2 \
 	containernetworking-plugins busybox-static debootstrap docker-registry apache2-utils make jq curl ca-certificates
@@ -48,23 +48,25 @@ test: deps build images
 ## up: install what is needed, start the local cluster, apply the sample app
 up: deps build
 	./bin/corral up
-	./bin/corral apply -f examples/
-	./bin/corral wait --for=condition=Ready pod/hello-pod --timeout=120s
-	./bin/corral get pods,deploy,svc,cm -o wide
-	@ip=$$(./bin/corral get pod hello-pod -o json | jq -r .status.podIP); echo "curl http://$$ip:8080/ :"; curl -fsS "http://$$ip:8080/"
+	./bin/corral apply -f examples/hello.yaml
+	./bin/corral rollout status deploy/hello --timeout=120s
+	./bin/corral get deploy,pods,svc,ep -o wide
+	@ip=$$(./bin/corral get svc hello -o json | jq -r .spec.clusterIP); echo "curl http://$$ip/ (the Service's ClusterIP):"; curl -fsS "http://$$ip/"
 
 ## down: stop the local cluster (its state stays; `./bin/corral down --purge` removes it)
 down:
 	./bin/corral down
 
 ## bench: the benchmarks (they print their figures and the reference's)
-bench: bench-api bench-scheduler bench-pod-startup
+bench: bench-api bench-scheduler bench-pod-startup bench-service
 bench-api: build
 	node bench/dist/api/main.js
 bench-scheduler: build
 	node bench/dist/scheduler/main.js
 bench-pod-startup: deps build
 	node bench/dist/pod-startup/main.js
+bench-service: deps build
+	node bench/dist/service/main.js
 
 clean:
 	rm -rf libs/*/dist services/*/dist cli/dist test/dist bench/dist

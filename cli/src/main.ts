@@ -2,7 +2,7 @@
 import { defaultConfigPath } from "@corral/client";
 import { ManifestError } from "@corral/manifest";
 import { Command, Option } from "commander";
-import { DEFAULT_AGENT_PORT, DEFAULT_PORTS, defaultStateDir, down, up, type LocalClusterOptions } from "./cluster/local-cluster.js";
+import { DEFAULT_AGENT_PORT, DEFAULT_PORTS, DEFAULT_SERVICE_CIDR, defaultStateDir, down, up, type LocalClusterOptions } from "./cluster/local-cluster.js";
 import { NODE_HOST_DEFAULTS } from "./cluster/node-host.js";
 import { apply } from "./commands/apply.js";
 import { del } from "./commands/delete.js";
@@ -11,6 +11,8 @@ import { get } from "./commands/get.js";
 import { wait, type WaitOptions } from "./commands/wait.js";
 import { exec, reportAgentErrors } from "./commands/exec.js";
 import { logs } from "./commands/logs.js";
+import { registerRollout } from "./commands/rollout.js";
+import { registerScale } from "./commands/scale.js";
 import { describeError, openContext, type CommandContext, type GlobalOptions } from "./context.js";
 import { UsageError } from "./resource-args.js";
 
@@ -52,6 +54,7 @@ interface ClusterFlags {
   bridge?: string;
   cgroupParent?: string;
   agentPort?: string;
+  serviceCidr?: string;
 }
 
 function clusterOptions(o: ClusterFlags): LocalClusterOptions {
@@ -67,6 +70,7 @@ function clusterOptions(o: ClusterFlags): LocalClusterOptions {
     bridge: o.bridge ?? NODE_HOST_DEFAULTS.bridge,
     cgroupParent: o.cgroupParent ?? NODE_HOST_DEFAULTS.cgroupParent,
     agentPort: port(o.agentPort, DEFAULT_AGENT_PORT),
+    serviceCidr: o.serviceCidr ?? DEFAULT_SERVICE_CIDR,
   };
 }
 
@@ -144,7 +148,7 @@ program
 
 program
   .command("up")
-  .description("start a local cluster on this machine (etcd, NATS, image registry, containerd, apiserver, scheduler, node agent) and write the client config")
+  .description("start a local cluster on this machine (etcd, NATS, image registry, containerd, apiserver, controllers, scheduler, DNS, proxy, node agent) and write the client config")
   .option("--state-dir <dir>", "where the cluster keeps its data and logs (default: $CORRAL_STATE_DIR or ~/.corral/cluster)")
   .option("--api-port <port>", "apiserver gRPC port", String(DEFAULT_PORTS.apiPort))
   .option("--metrics-port <port>", "apiserver metrics port", String(DEFAULT_PORTS.metricsPort))
@@ -155,6 +159,7 @@ program
   .option("--bridge <name>", "the CNI bridge for pods (another cluster on this machine needs another)", NODE_HOST_DEFAULTS.bridge)
   .option("--cgroup-parent <name>", "the cgroup every pod goes under", NODE_HOST_DEFAULTS.cgroupParent)
   .option("--agent-port <port>", "the node agent's logs/exec port on 127.0.0.1", String(DEFAULT_AGENT_PORT))
+  .option("--service-cidr <cidr>", "Services' ClusterIPs; the cluster DNS answers on its tenth address", DEFAULT_SERVICE_CIDR)
   .action(async (o: ClusterFlags) => {
     progress("Starting the local cluster:");
     await up(clusterOptions(o), globals().config ?? defaultConfigPath(), progress);
@@ -169,6 +174,9 @@ program
     progress("Stopping the local cluster:");
     await down(clusterOptions(o), !!o.purge, progress);
   });
+
+registerRollout(program, withContext, out);
+registerScale(program, withContext, out);
 
 try {
   await program.parseAsync(process.argv);

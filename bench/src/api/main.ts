@@ -5,7 +5,7 @@ import { ConfigMapSchema, ConfigMaps, Namespaces } from "@corral/api";
 import { Clientset } from "@corral/client";
 import { Etcd3 } from "etcd3";
 import { closedLoop, fmt, percentile } from "../support/stats.js";
-import { startServers } from "../support/servers.js";
+import { CpuMeter, histogramTotals, startServers } from "../support/servers.js";
 
 const CONCURRENCY = 32;
 const CREATES = Number(process.env.BENCH_CREATES ?? 20_000);
@@ -39,13 +39,30 @@ try {
   await closedLoop(500, CONCURRENCY, (i) => clients[i % CONCURRENCY]!.for(ConfigMaps).create(payload(1e9 + i)));
 
   process.stderr.write(`apiserver: ${CREATES} creates, ${CONCURRENCY} concurrent clients...\n`);
+  const cpu = new CpuMeter(servers.pids);
+  const h0 = await histogramTotals(servers.metricsUrl);
+  cpu.begin();
   const api = await closedLoop(CREATES, CONCURRENCY, (i) => clients[i % CONCURRENCY]!.for(ConfigMaps).create(payload(i)));
+  const apiCpu = cpu.end();
+  const h1 = await histogramTotals(servers.metricsUrl);
+  // Mean latency inside the apiserver during the creates: the whole request, and its etcd write.
+  const mean = (key: string) => {
+    const a = h0.get(key) ?? { sum: 0, count: 0 };
+    const b = h1.get(key) ?? { sum: 0, count: 0 };
+    return b.count > a.count ? ((b.sum - a.sum) / (b.count - a.count)) * 1000 : NaN;
+  };
+  const inside = {
+    request: mean('corral_apiserver_request_duration_seconds{method="ConfigMapService/Create"}'),
+    etcd: mean('corral_apiserver_etcd_request_duration_seconds{operation="create"}'),
+  };
 
   process.stderr.write(`etcd: ${CREATES} puts, ${CONCURRENCY} concurrent...\n`);
   const etcd = new Etcd3({ hosts: servers.etcdUrl });
   const etcdClients = Array.from({ length: CONCURRENCY }, () => new Etcd3({ hosts: servers.etcdUrl }));
   const value = Buffer.from(toBinary(ConfigMapSchema, payload(0)));
+  cpu.begin();
   const raw = await closedLoop(CREATES, CONCURRENCY, (i) => etcdClients[i % CONCURRENCY]!.put(`/bench/raw/${i}`).value(value).exec());
+  const rawCpu = cpu.end();
 
   process.stderr.write(`watch: ${WATCHERS} watchers, ${WATCH_WRITES} writes...\n`);
   const writer = clients[0]!.for(ConfigMaps);
@@ -84,6 +101,13 @@ try {
   console.log(`  apiserver creates: ${apiRate.toFixed(0)}/s  p50 ${fmt(percentile(api.latencies, 50))}  p99 ${fmt(percentile(api.latencies, 99))}`);
   console.log(`  raw etcd puts:     ${rawRate.toFixed(0)}/s  p50 ${fmt(percentile(raw.latencies, 50))}  p99 ${fmt(percentile(raw.latencies, 99))}`);
   console.log(`  ratio apiserver/etcd: ${(apiRate / rawRate).toFixed(2)} (target >= 0.50)`);
+  // CPU per operation by process: the machine is CPU-bound, so this is where the time goes.
+  const perOp = (c: Record<string, number>) =>
+    Object.entries(c)
+      .map(([k, s]) => `${k} ${((s * 1000) / CREATES).toFixed(3)}`)
+      .join(", ");
+  console.log(`  CPU ms per create: ${perOp(apiCpu)}; per raw put: ${perOp(rawCpu)}`);
+  console.log(`  mean time of a create inside the apiserver: ${fmt(inside.request)}, of which its etcd write ${fmt(inside.etcd)}`);
   console.log(
     `  watch delivery (write acked -> event received), ${WATCHERS} watchers (${ready} open), ${delays.length}/${WATCHERS * WATCH_WRITES} events:` +
       ` p50 ${fmt(percentile(delays, 50))}  p99 ${fmt(percentile(delays, 99))} (target p99 <= 20 ms)`,

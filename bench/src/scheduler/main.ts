@@ -21,7 +21,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closedLoop, percentile } from "../support/stats.js";
-import { startServers, type Servers } from "../support/servers.js";
+import { histogramTotals, startServers, type Servers } from "../support/servers.js";
 
 const NODE_COUNTS = (process.env.BENCH_SCHED_NODES ?? "5000,500").split(",").map(Number);
 const PODS = Number(process.env.BENCH_SCHED_PODS ?? 10_000);
@@ -237,6 +237,19 @@ interface SizeResult {
   endToEnd: { podsPerSecond: number; seconds: number; p50: number; p99: number; cpu: string; createRate: number };
 }
 
+/** Mean latency and count of the pod calls and etcd operations between two readings of the apiserver's metrics. */
+function insideApiserver(a: Map<string, { sum: number; count: number }>, b: Map<string, { sum: number; count: number }>): string {
+  const parts: string[] = [];
+  for (const [key, v] of b) {
+    const m = /^corral_apiserver_(request|etcd_request)_duration_seconds\{(?:method="(PodService\/\w+)"|operation="(\w+)")\}$/.exec(key);
+    if (!m) continue;
+    const u = a.get(key) ?? { sum: 0, count: 0 };
+    const n = v.count - u.count;
+    if (n > 0 && m[2] !== "PodService/Watch") parts.push(`${m[2] ?? `etcd ${m[3]}`} ${(((v.sum - u.sum) / n) * 1000).toFixed(1)} (${n})`);
+  }
+  return parts.join(", ");
+}
+
 async function runSize(nodes: number, mode: Mode): Promise<SizeResult> {
   log(`--- ${nodes} simulated nodes (${mode.name}), ${PODS} pods ---`);
   const servers: Servers = await startServers();
@@ -293,6 +306,7 @@ async function runSize(nodes: number, mode: Mode): Promise<SizeResult> {
     log(`  end to end: creating ${PODS} pods while the scheduler runs...`);
     const wb = new BindingWatch(cs, "bench-b", await currentRv(cs, "bench-b"));
     const createdAt = new Map<string, number>();
+    const h0 = await histogramTotals(servers.metricsUrl);
     cpu.begin();
     const start = performance.now();
     const e2eCreate = await closedLoop(PODS, CONCURRENCY, async (i) => {
@@ -312,6 +326,7 @@ async function runSize(nodes: number, mode: Mode): Promise<SizeResult> {
     };
     await wb.stop();
     log(`  end to end: ${endToEnd.podsPerSecond.toFixed(0)} pods/s (cores: ${endToEnd.cpu})`);
+    log(`  inside the apiserver meanwhile, mean ms (calls): ${insideApiserver(h0, await histogramTotals(servers.metricsUrl))}`);
     return { nodes, mode: mode.name, registerSeconds, createRate, precreated, endToEnd };
   } finally {
     await stopProcess(sched);

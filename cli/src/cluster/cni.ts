@@ -60,7 +60,7 @@ function parseIp(ip: string): number | undefined {
   return ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
 }
 
-function formatIp(n: number): string {
+export function formatIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 

@@ -1,11 +1,16 @@
 import { Leases, Namespaces, Nodes } from "@corral/api";
+import { removeDnsAddress } from "@corral/dns";
+import { removeProxyTable } from "@corral/proxy";
 import { Clientset, writeConfig } from "@corral/client";
+import { execFile } from "node:child_process";
+import { Resolver } from "node:dns/promises";
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir, hostname } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NODE_HOST_DEFAULTS, nodeHostComponents, nodeHostInfo, readNodeHostRecord, recordNodeHostOptions, stopNodeHost, type NodeHostOptions } from "./node-host.js";
+import { formatIp, parseCidr } from "./cni.js";
 import { ensureRunning, stopComponent, type ComponentSpec } from "./process.js";
 
 export interface LocalClusterOptions {
@@ -25,6 +30,21 @@ export interface LocalClusterOptions {
   cgroupParent?: string;
   /** The node agent's logs/exec endpoint on 127.0.0.1; default 10250. */
   agentPort?: number;
+  /** Where Services get their ClusterIPs; the cluster DNS is its tenth address. Default 10.96.0.0/16. */
+  serviceCidr?: string;
+}
+
+export const DEFAULT_SERVICE_CIDR = "10.96.0.0/16";
+
+/** The cluster DNS's address: the tenth of the service CIDR, as in Kubernetes (10.96.0.10). */
+export function dnsAddress(serviceCidr: string): string {
+  const { base } = parseCidr(serviceCidr);
+  return formatIp(base + 10);
+}
+
+/** The proxy's nftables table: named after the bridge, so clusters side by side never share one. */
+export function proxyTable(o: LocalClusterOptions): string {
+  return nodeHostOptions(o).bridge;
 }
 
 /** The node host's settings: those given, else the defaults. */
@@ -66,7 +86,7 @@ function serviceMain(pkg: string): string {
 }
 
 /** The components `down` stops, in start order (it needs no installed program to do so). */
-export const COMPONENT_NAMES = ["etcd", "nats", "registry", "containerd", "apiserver", "scheduler", "nodeagent"] as const;
+export const COMPONENT_NAMES = ["etcd", "nats", "registry", "containerd", "apiserver", "controller", "scheduler", "dns", "proxy", "nodeagent"] as const;
 
 /** The control plane's programs, in start order. */
 export function components(o: LocalClusterOptions): ComponentSpec[] {
@@ -78,6 +98,8 @@ export function components(o: LocalClusterOptions): ComponentSpec[] {
   const host = nodeHostOptions(o);
   const hostInfo = nodeHostInfo(host);
   const nodeName = hostname().toLowerCase();
+  const serviceCidr = o.serviceCidr ?? DEFAULT_SERVICE_CIDR;
+  const dnsIP = dnsAddress(serviceCidr);
   return [
     {
       name: "etcd",
@@ -112,6 +134,7 @@ export function components(o: LocalClusterOptions): ComponentSpec[] {
         "--nats", natsUrl,
         "--listen", apiAddress,
         "--metrics-listen", `127.0.0.1:${o.metricsPort}`,
+        "--service-cluster-ip-range", serviceCidr,
       ],
       ready: async () => {
         const cs = Clientset.connect(apiAddress);
@@ -124,11 +147,36 @@ export function components(o: LocalClusterOptions): ComponentSpec[] {
       },
     },
     {
+      name: "controller",
+      command: process.execPath,
+      args: [serviceMain("@corral/controller"), "--apiserver", apiAddress, "--identity", `${nodeName}-corral-up`],
+      ready: () => leaseHeldBy(apiAddress, "corral-controller-manager", `${nodeName}-corral-up`),
+    },
+    {
       name: "scheduler",
       command: process.execPath,
       // A stable identity: a restarted scheduler takes its own Lease back at once.
       args: [serviceMain("@corral/scheduler"), "--apiserver", apiAddress, "--identity", `${nodeName}-corral-up`],
       ready: () => leaseHeldBy(apiAddress, "corral-scheduler", `${nodeName}-corral-up`),
+    },
+    {
+      name: "dns",
+      command: process.execPath,
+      args: [serviceMain("@corral/dns"), "--apiserver", apiAddress],
+      ready: () => dnsAnswers(dnsIP),
+    },
+    {
+      name: "proxy",
+      command: process.execPath,
+      args: [
+        serviceMain("@corral/proxy"),
+        "--apiserver", apiAddress,
+        "--node-name", nodeName,
+        "--table", proxyTable(o),
+        "--service-cidr", serviceCidr,
+        "--cluster-cidr", host.podCidr,
+      ],
+      ready: () => nftTableExists(proxyTable(o)),
     },
     {
       name: "nodeagent",
@@ -143,6 +191,7 @@ export function components(o: LocalClusterOptions): ComponentSpec[] {
         "--root-dir", join(o.stateDir, "nodeagent"),
         "--cgroup-root", host.cgroupParent,
         "--listen", `127.0.0.1:${o.agentPort ?? DEFAULT_AGENT_PORT}`,
+        "--cluster-dns", dnsIP,
       ],
       ready: () => nodeReady(apiAddress, nodeName),
     },
@@ -159,6 +208,17 @@ async function leaseHeldBy(apiAddress: string, name: string, identity: string): 
   } finally {
     cs.close();
   }
+}
+
+async function dnsAnswers(ip: string): Promise<boolean> {
+  const r = new Resolver({ timeout: 500, tries: 1 });
+  r.setServers([ip]);
+  const addrs = await r.resolve4("corral-dns.corral-system.svc.cluster.local");
+  return addrs.includes(ip);
+}
+
+async function nftTableExists(table: string): Promise<boolean> {
+  return new Promise((resolve) => execFile("nft", ["list", "table", "ip", table], (err) => resolve(!err)));
 }
 
 async function nodeReady(apiAddress: string, name: string): Promise<boolean> {
@@ -180,6 +240,9 @@ export type Progress = (line: string) => void;
 export async function up(o: LocalClusterOptions, configPath: string, progress: Progress): Promise<void> {
   const t0 = performance.now();
   await recordNodeHostOptions(nodeHostOptions(o));
+  // What `down` must undo beyond the node host: the DNS address on lo and the proxy's table.
+  await mkdir(o.stateDir, { recursive: true });
+  await writeFile(join(o.stateDir, "cluster.json"), JSON.stringify({ serviceCidr: o.serviceCidr ?? DEFAULT_SERVICE_CIDR, proxyTable: proxyTable(o) }));
   for (const spec of components(o)) await ensureRunning(o.stateDir, spec, progress);
   await writeConfig({ server: `127.0.0.1:${o.apiPort}` }, configPath);
   progress(`Cluster up in ${((performance.now() - t0) / 1000).toFixed(1)}s. Config: ${configPath}; state: ${o.stateDir}`);
@@ -205,6 +268,16 @@ export async function down(o: LocalClusterOptions, purge: boolean, progress: Pro
   // Then the node host (it removes every pod through the CRI before containerd stops) beside the
   // stores: each of those takes about 2 s to stop on SIGTERM.
   // Only what this state dir's `up` recorded: with no record, it set up no bridge, rules or cgroups.
+  const cluster = await readFile(join(o.stateDir, "cluster.json"), "utf8").then(
+    (t) => JSON.parse(t) as { serviceCidr: string; proxyTable: string },
+    () => undefined,
+  );
+  if (cluster) {
+    // Services stop answering only now that their proxy and DNS are gone.
+    await removeProxyTable(cluster.proxyTable).catch(() => {});
+    if (await removeDnsAddress(dnsAddress(cluster.serviceCidr)).catch(() => false)) progress(`  dns        removed ${dnsAddress(cluster.serviceCidr)} from lo`);
+    progress(`  proxy      removed nft table ip ${cluster.proxyTable}`);
+  }
   const host = await readNodeHostRecord(o.stateDir);
   await Promise.all([
     host ? stopNodeHost(host, progress) : Promise.all(["containerd", "registry"].map(stop)),

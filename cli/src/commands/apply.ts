@@ -1,3 +1,4 @@
+import type { ObjectMeta } from "@corral/api";
 import { Code, errorCode } from "@corral/grpc";
 import type { CommandContext } from "../context.js";
 import { readManifests } from "../manifest-files.js";
@@ -25,9 +26,21 @@ export async function apply(ctx: CommandContext, files: string[], out: (s: strin
       out(`${qualifiedName(kind, created.metadata!.name)} created\n`);
       continue;
     }
-    meta.resourceVersion = existing.metadata!.resourceVersion;
+    keepServerManagedMetadata(meta, existing.metadata!);
     const updated = await client.update(object);
     const changed = updated.metadata!.resourceVersion !== existing.metadata!.resourceVersion;
     out(`${qualifiedName(kind, name)} ${changed ? "configured" : "unchanged"}\n`);
   }
+}
+
+/**
+ * What others wrote into an object's metadata survives an apply that does not mention it: the
+ * controllers' annotations (a Deployment's revision), owner references and finalizers. (kubectl
+ * gets this from its three-way merge; apply here replaces the spec and keeps these.)
+ */
+export function keepServerManagedMetadata(meta: ObjectMeta, live: ObjectMeta): void {
+  meta.resourceVersion = live.resourceVersion;
+  for (const [k, v] of Object.entries(live.annotations)) if (!(k in meta.annotations)) meta.annotations[k] = v;
+  if (meta.ownerReferences.length === 0) meta.ownerReferences = live.ownerReferences;
+  if (meta.finalizers.length === 0) meta.finalizers = live.finalizers;
 }

@@ -1,6 +1,7 @@
 import type { ApiObject, KindInfo } from "@corral/api";
 import { Code, errorCode } from "@corral/grpc";
 import type { CommandContext } from "../context.js";
+import { parseDuration } from "../duration.js";
 import { parseResourceArgs, qualifiedName, UsageError } from "../resource-args.js";
 
 export interface WaitOptions {
@@ -17,14 +18,6 @@ export function parseWaitFor(s: string): WaitFor {
   const m = /^condition=([^=]+)(?:=(.+))?$/.exec(s);
   if (!m) throw new UsageError(`--for: "${s}" is not condition=NAME[=VALUE] or delete`);
   return { condition: m[1]!.toLowerCase(), status: (m[2] ?? "true").toLowerCase() };
-}
-
-/** "30s", "2m", "1h" or plain seconds, as kubectl's --timeout. */
-export function parseTimeout(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s);
-  if (!m) throw new UsageError(`--timeout: "${s}" is not a duration such as 30s, 2m or 1h`);
-  const n = Number(m[1]);
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
 }
 
 interface Condition {
@@ -44,7 +37,7 @@ export function satisfied(obj: ApiObject, want: { condition: string; status: str
 /** kubectl wait: blocks until each named object meets the condition (or is deleted), by watching it. */
 export async function wait(ctx: CommandContext, args: string[], o: WaitOptions, out: (s: string) => void): Promise<void> {
   const want = parseWaitFor(o.for);
-  const deadline = Date.now() + parseTimeout(o.timeout);
+  const deadline = Date.now() + parseDuration(o.timeout);
   const targets: { kind: KindInfo; name: string }[] = [];
   for (const ref of parseResourceArgs(args)) {
     const namespace = ref.kind.namespaced ? ctx.namespace : "";

@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type {
   ApiObject,
+  BindingSchema,
   DeleteRequestSchema,
   GetRequestSchema,
   KindInfo,
@@ -15,6 +16,7 @@ export type GetRequestInit = MessageInitShape<typeof GetRequestSchema>;
 export type ListRequestInit = MessageInitShape<typeof ListRequestSchema>;
 export type DeleteRequestInit = MessageInitShape<typeof DeleteRequestSchema>;
 export type WatchRequestInit = MessageInitShape<typeof WatchRequestSchema>;
+export type BindingInit = MessageInitShape<typeof BindingSchema>;
 
 /** The same seven verbs for every kind, typed by the kind's message. */
 export interface ResourceClient<T extends ApiObject> {
@@ -26,6 +28,13 @@ export interface ResourceClient<T extends ApiObject> {
   updateStatus(obj: T, opts?: CallOpts): Promise<T>;
   delete(req: DeleteRequestInit, opts?: CallOpts): Promise<T>;
   watch(req?: WatchRequestInit, opts?: CallOpts): AsyncIterable<WatchEvent<T>>;
+  /**
+   * Pods only: assigns the pod `binding.metadata` names to the node `binding.target.name`
+   * (Kubernetes' pods/binding). Fails with FAILED_PRECONDITION when the pod already has a node
+   * or is being deleted, and with ABORTED when binding.metadata's uid or resourceVersion, if
+   * given, no longer match. Returns the bound pod.
+   */
+  bind(binding: BindingInit, opts?: CallOpts): Promise<T>;
 }
 
 type Untyped = {
@@ -36,6 +45,7 @@ type Untyped = {
   updateStatus?(o: unknown, opts?: CallOpts): Promise<unknown>;
   delete(o: unknown, opts?: CallOpts): Promise<unknown>;
   watch(o: unknown, opts?: CallOpts): AsyncIterable<unknown>;
+  bind?(o: unknown, opts?: CallOpts): Promise<unknown>;
 };
 
 export function resourceClient<T extends ApiObject>(kind: KindInfo<T>, conn: Connection): ResourceClient<T> {
@@ -53,5 +63,9 @@ export function resourceClient<T extends ApiObject>(kind: KindInfo<T>, conn: Con
     },
     delete: (req, opts) => c.delete(req, opts) as Promise<T>,
     watch: (req = {}, opts) => c.watch(req, opts) as AsyncIterable<WatchEvent<T>>,
+    bind: (binding, opts) => {
+      if (!c.bind) return Promise.reject(new Error(`${kind.kind} has no binding subresource`));
+      return c.bind(binding, opts) as Promise<T>;
+    },
   };
 }

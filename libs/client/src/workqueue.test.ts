@@ -52,6 +52,17 @@ describe("WorkQueue", () => {
     assert.ok(seen[3]! >= 30, `fourth attempt at ${seen[3]} ms`);
   });
 
+  test("a sooner addAfter replaces a later pending one; a later one does not delay it", async () => {
+    const q = new WorkQueue();
+    q.addAfter("a", 60_000);
+    q.addAfter("a", 10);
+    q.addAfter("a", 30_000);
+    const t0 = Date.now();
+    assert.equal(await q.get(), "a");
+    assert.ok(Date.now() - t0 < 5_000, "came after the soonest delay");
+    q.shutDown();
+  });
+
   test("get resolves undefined once shut down", async () => {
     const q = new WorkQueue();
     const pending = q.get();

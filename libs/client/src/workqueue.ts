@@ -18,7 +18,7 @@ export class WorkQueue {
   /** Keys added while being processed: queued again on done(). */
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
 
@@ -41,16 +41,21 @@ export class WorkQueue {
     this.queue.push(key);
   }
 
-  /** Adds the key after `ms`; an earlier pending addAfter for the same key wins. */
+  /** Adds the key after `ms`; of several pending addAfter calls for a key, the soonest wins. */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) return this.add(key);
-    if (this.timers.has(key)) return;
-    const t = setTimeout(() => {
+    const due = Date.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
+    const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, ms);
-    this.timers.set(key, t);
+    this.timers.set(key, { timer, due });
   }
 
   /** Adds the key after its back-off, which doubles with every failure until forget(). */
@@ -96,7 +101,7 @@ export class WorkQueue {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const w of this.waiters) w(undefined);
     this.waiters = [];

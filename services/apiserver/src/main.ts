@@ -13,6 +13,8 @@ const { values } = parseArgs({
     "event-retention-seconds": { type: "string", default: "86400" },
     "event-retention-messages": { type: "string", default: "1000000" },
     identity: { type: "string" },
+    "service-cluster-ip-range": { type: "string", default: process.env.CORRAL_SERVICE_CIDR ?? "10.96.0.0/16" },
+    "service-node-port-range": { type: "string", default: "30000-32767" },
   },
 });
 
@@ -23,6 +25,8 @@ try {
     listen: values.listen!,
     metricsListen: values["metrics-listen"] || undefined,
     identity: values.identity,
+    serviceClusterIPRange: values["service-cluster-ip-range"],
+    serviceNodePortRange: values["service-node-port-range"],
     retention: {
       maxAgeSeconds: Number(values["event-retention-seconds"]),
       maxMessages: Number(values["event-retention-messages"]),

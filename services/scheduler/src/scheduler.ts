@@ -339,10 +339,12 @@ export class Scheduler {
   }
 
   /**
-   * Writes spec.nodeName with the pod's resourceVersion as precondition, so a pod is bound once
-   * whatever other schedulers do (the apiserver also refuses to change nodeName once set). On a
-   * conflict the pod is read again: bound elsewhere or gone, the assumption is dropped; still
-   * unbound, the binding is tried again on the fresh version.
+   * Binds through the pods' Bind call (Kubernetes' pods/binding): the apiserver sets spec.nodeName
+   * in one compare-and-swap, only while the pod has none, so a pod is bound once whatever other
+   * schedulers do. The pod's uid is a precondition (a pod deleted and created again under the same
+   * name is not bound by mistake). Already bound elsewhere or being deleted (FAILED_PRECONDITION):
+   * the assumption is dropped and the watch brings the truth. On ABORTED the pod is read again:
+   * gone, replaced or bound, the assumption is dropped; still unbound, the binding is tried again.
    */
   private async bind(pod: Pod, nodeName: string, qp: QueuedPod): Promise<void> {
     const key = qp.key;
@@ -352,8 +354,10 @@ export class Scheduler {
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          // The status is not written by an update (it is a subresource): leave it out of the request.
-          const bound = await pods.update({ ...cur, spec: { ...cur.spec!, nodeName }, status: undefined }, { timeoutMs: 30_000 });
+          const bound = await pods.bind(
+            { metadata: { namespace: m.namespace, name: m.name, uid: m.uid }, target: { name: nodeName } },
+            { timeoutMs: 30_000 },
+          );
           this.stats.scheduled++;
           this.log.debug({ pod: key, node: nodeName }, "bound");
           if (this.scheduledEvents.tryTake()) {
@@ -364,6 +368,10 @@ export class Scheduler {
           }
           return;
         } catch (err) {
+          if (errorCode(err) === Code.FAILED_PRECONDITION) {
+            this.cache.forget(key);
+            return;
+          }
           if (errorCode(err) !== Code.ABORTED || attempt >= 3) throw err;
           try {
             cur = await pods.get({ namespace: m.namespace, name: m.name }, { timeoutMs: 30_000 });

@@ -123,7 +123,8 @@ describe("apiserver CRUD", () => {
     const marked = await client.delete({ namespace: "default", name: "fin", propagationPolicy: "Foreground" });
     assert.ok(marked.metadata!.deletionTimestamp, "deletionTimestamp set");
     const still = await client.get({ namespace: "default", name: "fin" });
-    assert.deepEqual(still.metadata!.finalizers, ["example.com/hold"]);
+    // Foreground propagation adds the garbage collector's finalizer beside the object's own.
+    assert.deepEqual(still.metadata!.finalizers, ["example.com/hold", "foregroundDeletion"]);
     await client.update({ ...still, metadata: { ...still.metadata!, finalizers: [] } });
     await rejects(client.get({ namespace: "default", name: "fin" }), Code.NOT_FOUND, /configmaps "fin" not found/);
     await rejects(client.delete({ namespace: "default", name: "x", propagationPolicy: "Sideways" }), Code.INVALID_ARGUMENT, /propagationPolicy/);

@@ -27,7 +27,7 @@ describe("corral CLI against a local cluster", () => {
     env = { ...process.env, CORRAL_STATE_DIR: join(dir, "state"), CORRAL_CONFIG: join(dir, "config") };
     slot = await reserveHostSlot();
     const [registry, agent] = await freePorts(2);
-    ports.push("--registry-port", String(registry), "--pod-cidr", slot.podCidr, "--bridge", slot.bridge, "--cgroup-parent", slot.cgroupParent, "--agent-port", String(agent));
+    ports.push("--registry-port", String(registry), "--pod-cidr", slot.podCidr, "--bridge", slot.bridge, "--cgroup-parent", slot.cgroupParent, "--agent-port", String(agent), "--service-cidr", `10.100.${slot.n}.0/24`);
     await slot.remember({ stateDir: join(dir, "state"), registryPort: registry!, podCidr: slot.podCidr, bridge: slot.bridge, cgroupParent: slot.cgroupParent });
   });
   after(async () => {

@@ -42,7 +42,7 @@ describe("corral up and down with the node host", () => {
       "--api-port", String(api), "--metrics-port", String(metrics),
       "--etcd-port", String(base), "--nats-port", String(base + 10),
       "--registry-port", String(registryPort), "--pod-cidr", slot.podCidr, "--bridge", slot.bridge,
-      "--cgroup-parent", slot.cgroupParent, "--agent-port", String(agent),
+      "--cgroup-parent", slot.cgroupParent, "--agent-port", String(agent), "--service-cidr", `10.100.${slot.n}.0/24`,
     ];
     await slot.remember({ stateDir, registryPort, podCidr: slot.podCidr, bridge: slot.bridge, cgroupParent: slot.cgroupParent });
   });

@@ -17,6 +17,11 @@ export const HDR_REVISION = "Corral-Revision";
 export const HDR_KIND = "Corral-Kind";
 export const HDR_TYPE = "Corral-Event-Type";
 
+/** A namespace or name as one subject token: ".", "*", ">" and "%" percent-encoded. */
+export function subjectToken(s: string): string {
+  return token(s);
+}
+
 function token(s: string): string {
   return s.replace(/%/g, "%25").replace(/\./g, "%2E").replace(/\*/g, "%2A").replace(/>/g, "%3E");
 }

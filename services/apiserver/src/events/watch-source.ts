@@ -28,19 +28,30 @@ export class WatchSource {
     return { revision: BigInt(m.header.get(HDR_REVISION)), marker: m.header.get(HDR_TYPE) === "MARKER" };
   }
 
-  /** The first stream sequence holding an event after `rv`; throws OUT_OF_RANGE when events after `rv` are gone. */
-  async startSequence(rv: bigint): Promise<number> {
+  /** Throws OUT_OF_RANGE when the stream no longer holds every event after `rv`. */
+  async assertResumable(rv: bigint): Promise<void> {
+    await this.check(rv);
+  }
+
+  private async check(rv: bigint): Promise<{ first_seq: number; last_seq: number; messages: number }> {
     const { state } = await this.jsm.streams.info(STREAM);
     if (state.messages === 0) {
       // Nothing published yet: the publisher will replay etcd from its first revision.
-      if (state.last_seq === 0) return 1;
+      if (state.last_seq === 0) return state;
       // Everything aged out: only a client that is already up to date can go on.
-      if (rv >= (await this.currentRevision())) return state.last_seq + 1;
+      if (rv >= (await this.currentRevision())) return state;
       throw tooOld(rv, "the event stream holds no events");
     }
     const first = await this.revisionAt(state.first_seq);
     const oldestResumable = first.marker ? first.revision : first.revision - 1n;
     if (rv < oldestResumable) throw tooOld(rv, `the oldest resumable version is ${oldestResumable}`);
+    return state;
+  }
+
+  /** The first stream sequence holding an event after `rv`; throws OUT_OF_RANGE when events after `rv` are gone. */
+  async startSequence(rv: bigint): Promise<number> {
+    const state = await this.check(rv);
+    if (state.messages === 0) return state.last_seq === 0 ? 1 : state.last_seq + 1;
     // Revisions grow with the sequence: binary search for the first one above rv.
     let lo = state.first_seq;
     let hi = state.last_seq + 1;

@@ -2,8 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { Namespaces, type KindInfo } from "@corral/api";
 import { Code, GrpcError } from "@corral/grpc";
 import type { Logger } from "@corral/logging";
-import { kindFilter } from "../events/subjects.js";
-import type { WatchSource } from "../events/watch-source.js";
+import type { WatchFeed } from "../events/event-hub.js";
 import type { EtcdStore } from "../storage/etcd-store.js";
 import { listPrefix, objectKey } from "../storage/keys.js";
 
@@ -26,7 +25,7 @@ export class NamespaceGuard {
    * namespace admission, the set may trail a deletion by the watch latency; anything not in it
    * (a new, missing or terminating namespace) is read from etcd.
    */
-  follow(watchSource: WatchSource, log: Logger): void {
+  follow(feed: WatchFeed, log: Logger): void {
     const run = async () => {
       while (!this.stopped.signal.aborted) {
         try {
@@ -34,8 +33,8 @@ export class NamespaceGuard {
           const res = await this.store.range(prefix);
           this.active.clear();
           for (const kv of res.kvs) this.note(fromBinary(Namespaces.schema, kv.value));
-          for await (const ev of watchSource.follow(kindFilter(Namespaces.resource), res.revision, this.stopped.signal)) {
-            const ns = fromBinary(Namespaces.schema, ev.object);
+          for await (const ev of feed.follow(Namespaces.resource, undefined, res.revision, this.stopped.signal)) {
+            const ns = ev.object(Namespaces.schema);
             if (ev.type === "DELETED") this.active.delete(ns.metadata?.name ?? "");
             else this.note(ns);
           }

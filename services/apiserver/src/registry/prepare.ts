@@ -66,16 +66,28 @@ export function prepareForCreate(kind: KindInfo, obj: ApiObject, now: Date): voi
   }
 }
 
-/** The object without metadata and status: what "spec" means for generation. */
-function specPart(kind: KindInfo, obj: ApiObject): ApiObject {
-  const c = clone(kind.schema, obj) as WithStatus;
-  c.metadata = undefined;
-  if ("status" in c) c.status = undefined;
-  return c;
-}
-
+/**
+ * True when the two differ in anything but metadata and status: what "spec" means for generation.
+ * Compares in place (metadata and status are set aside for the comparison and put back), so
+ * no copy of either object is made on the update path.
+ */
 export function specChanged(kind: KindInfo, a: ApiObject, b: ApiObject): boolean {
-  return !equals(kind.schema, specPart(kind, a), specPart(kind, b));
+  const x = a as WithStatus;
+  const y = b as WithStatus;
+  const [xm, ym, xs, ys] = [x.metadata, y.metadata, x.status, y.status];
+  const [xHas, yHas] = ["status" in x, "status" in y];
+  x.metadata = undefined;
+  y.metadata = undefined;
+  if (xHas) x.status = undefined;
+  if (yHas) y.status = undefined;
+  try {
+    return !equals(kind.schema, x, y);
+  } finally {
+    x.metadata = xm;
+    y.metadata = ym;
+    if (xHas) x.status = xs;
+    if (yHas) y.status = ys;
+  }
 }
 
 /**
@@ -83,16 +95,25 @@ export function specChanged(kind: KindInfo, a: ApiObject, b: ApiObject): boolean
  * and the current status (status is a subresource), and generation bumped on a spec change.
  */
 export function mergeForUpdate(kind: KindInfo, current: ApiObject, incoming: ApiObject): ApiObject {
-  const next = clone(kind.schema, incoming) as WithStatus;
+  return mergeForUpdateInPlace(kind, current, clone(kind.schema, incoming));
+}
+
+/**
+ * mergeForUpdate into `incoming` itself, for a request decoded for this call alone; the result
+ * shares the current status with `current`. Idempotent: merging again onto a newer current
+ * version overwrites every field the first merge set.
+ */
+export function mergeForUpdateInPlace(kind: KindInfo, current: ApiObject, incoming: ApiObject): ApiObject {
+  const next = incoming as WithStatus;
   const cm = current.metadata!;
   const m = next.metadata!;
   m.uid = cm.uid;
   m.creationTimestamp = cm.creationTimestamp;
   m.deletionTimestamp = cm.deletionTimestamp;
   m.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
-  m.generation = specChanged(kind, current, next) ? cm.generation + 1n : cm.generation;
   m.resourceVersion = "";
   if (kind.hasStatus) next.status = (current as WithStatus).status;
+  m.generation = specChanged(kind, current, next) ? cm.generation + 1n : cm.generation;
   return next;
 }
 
@@ -106,15 +127,39 @@ export function mergeForStatusUpdate(kind: KindInfo, current: ApiObject, incomin
 
 /** True when two versions differ in anything but resourceVersion (a no-op write is skipped). */
 export function sameContent(kind: KindInfo, a: ApiObject, b: ApiObject): boolean {
-  const x = clone(kind.schema, a);
-  const y = clone(kind.schema, b);
-  x.metadata!.resourceVersion = "";
-  y.metadata!.resourceVersion = "";
-  return equals(kind.schema, x, y);
+  const am = a.metadata!;
+  const bm = b.metadata!;
+  const [arv, brv] = [am.resourceVersion, bm.resourceVersion];
+  am.resourceVersion = "";
+  bm.resourceVersion = "";
+  try {
+    return equals(kind.schema, a, b);
+  } finally {
+    am.resourceVersion = arv;
+    bm.resourceVersion = brv;
+  }
 }
 
 /** An object marked for deletion whose finalizers are all gone and whose grace period is over is removed. */
 export function readyToRemove(obj: ApiObject): boolean {
   const m = obj.metadata!;
   return m.deletionTimestamp !== undefined && m.finalizers.length === 0 && (m.deletionGracePeriodSeconds ?? 0n) === 0n;
+}
+
+/** The garbage collector's finalizers (Kubernetes' orphan and foregroundDeletion). */
+export const FINALIZER_ORPHAN = "orphan";
+export const FINALIZER_FOREGROUND = "foregroundDeletion";
+
+/**
+ * The finalizers an object keeps once deleted with `policy`, as Kubernetes' deletion strategy sets
+ * them for the garbage collector: Orphan adds "orphan", Foreground adds "foregroundDeletion" (each
+ * replacing the other), Background removes both, no policy leaves them as they are. Namespaces and
+ * Events are not garbage collected: their finalizers are left alone.
+ */
+export function finalizersForDeletion(kind: KindInfo, finalizers: readonly string[], policy: string): string[] {
+  if (!policy || kind.kind === "Namespace" || kind.kind === "Event") return [...finalizers];
+  const rest = finalizers.filter((f) => f !== FINALIZER_ORPHAN && f !== FINALIZER_FOREGROUND);
+  if (policy === "Orphan") return [...rest, FINALIZER_ORPHAN];
+  if (policy === "Foreground") return [...rest, FINALIZER_FOREGROUND];
+  return rest;
 }

@@ -12,6 +12,7 @@ import {
 import { createHash } from "node:crypto";
 import type { NodePaths } from "../paths.js";
 import * as L from "../cri/labels.js";
+import { podDNSConfig } from "./dns.js";
 import { cgroupResources } from "./resources.js";
 
 export const DEFAULT_GRACE_SECONDS = 30;
@@ -48,7 +49,7 @@ export function sandboxConfig(pod: Pod, attempt: number, paths: NodePaths, dns?:
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, attempt },
     hostname: spec.hostNetwork ? "" : (spec.hostname || m.name).slice(0, 63),
     logDirectory: paths.podLogDir(m.namespace, m.name, m.uid),
-    dnsConfig: dns,
+    dnsConfig: podDNSConfig(pod, dns),
     portMappings,
     labels: podLabels(pod),
     annotations: { [L.TERMINATION_GRACE]: String(graceSeconds(pod)) },

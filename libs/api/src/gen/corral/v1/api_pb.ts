@@ -7,7 +7,8 @@
 // Update carries metadata.resourceVersion as a precondition (ABORTED when stale);
 // Update leaves status alone and UpdateStatus leaves everything but status alone.
 // Watch streams events after WatchRequest.resource_version; OUT_OF_RANGE means the version
-// is too old to resume from, and the client must list again.
+// is too old to resume from, and the client must list again. Pods also have Bind (Kubernetes'
+// pods/binding), which assigns a pod without a node to one.
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
@@ -17,9 +18,9 @@ import type { Job, JobSchema } from "./batch_pb.js";
 import { file_corral_v1_batch } from "./batch_pb.js";
 import type { Lease, LeaseSchema } from "./coordination_pb.js";
 import { file_corral_v1_coordination } from "./coordination_pb.js";
-import type { ConfigMap, ConfigMapSchema, Endpoints, EndpointsSchema, Event, EventSchema, Namespace, NamespaceSchema, Node, NodeSchema, Pod, PodSchema, Secret, SecretSchema, Service, ServiceSchema } from "./core_pb.js";
+import type { ConfigMap, ConfigMapSchema, Endpoints, EndpointsSchema, Event, EventSchema, Namespace, NamespaceSchema, Node, NodeSchema, ObjectReference, Pod, PodSchema, Secret, SecretSchema, Service, ServiceSchema } from "./core_pb.js";
 import { file_corral_v1_core } from "./core_pb.js";
-import type { DeleteRequestSchema, GetRequestSchema, ListMeta, ListRequestSchema, WatchRequestSchema } from "./meta_pb.js";
+import type { DeleteRequestSchema, GetRequestSchema, ListMeta, ListRequestSchema, ObjectMeta, WatchRequestSchema } from "./meta_pb.js";
 import { file_corral_v1_meta } from "./meta_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -27,7 +28,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file corral/v1/api.proto.
  */
 export const file_corral_v1_api: GenFile = /*@__PURE__*/
-  fileDesc("ChNjb3JyYWwvdjEvYXBpLnByb3RvEgljb3JyYWwudjEiWwoNTmFtZXNwYWNlTGlzdBIlCghtZXRhZGF0YRgBIAEoCzITLmNvcnJhbC52MS5MaXN0TWV0YRIjCgVpdGVtcxgCIAMoCzIULmNvcnJhbC52MS5OYW1lc3BhY2UiSQoTTmFtZXNwYWNlV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEiQKBm9iamVjdBgCIAEoCzIULmNvcnJhbC52MS5OYW1lc3BhY2UiTwoHUG9kTGlzdBIlCghtZXRhZGF0YRgBIAEoCzITLmNvcnJhbC52MS5MaXN0TWV0YRIdCgVpdGVtcxgCIAMoCzIOLmNvcnJhbC52MS5Qb2QiPQoNUG9kV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEh4KBm9iamVjdBgCIAEoCzIOLmNvcnJhbC52MS5Qb2QiUQoITm9kZUxpc3QSJQoIbWV0YWRhdGEYASABKAsyEy5jb3JyYWwudjEuTGlzdE1ldGESHgoFaXRlbXMYAiADKAsyDy5jb3JyYWwudjEuTm9kZSI/Cg5Ob2RlV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEh8KBm9iamVjdBgCIAEoCzIPLmNvcnJhbC52MS5Ob2RlIlcKC1NlcnZpY2VMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiEKBWl0ZW1zGAIgAygLMhIuY29ycmFsLnYxLlNlcnZpY2UiRQoRU2VydmljZVdhdGNoRXZlbnQSDAoEdHlwZRgBIAEoCRIiCgZvYmplY3QYAiABKAsyEi5jb3JyYWwudjEuU2VydmljZSJbCg1FbmRwb2ludHNMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiMKBWl0ZW1zGAIgAygLMhQuY29ycmFsLnYxLkVuZHBvaW50cyJJChNFbmRwb2ludHNXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSJAoGb2JqZWN0GAIgASgLMhQuY29ycmFsLnYxLkVuZHBvaW50cyJbCg1Db25maWdNYXBMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiMKBWl0ZW1zGAIgAygLMhQuY29ycmFsLnYxLkNvbmZpZ01hcCJJChNDb25maWdNYXBXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSJAoGb2JqZWN0GAIgASgLMhQuY29ycmFsLnYxLkNvbmZpZ01hcCJVCgpTZWNyZXRMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiAKBWl0ZW1zGAIgAygLMhEuY29ycmFsLnYxLlNlY3JldCJDChBTZWNyZXRXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSIQoGb2JqZWN0GAIgASgLMhEuY29ycmFsLnYxLlNlY3JldCJTCglFdmVudExpc3QSJQoIbWV0YWRhdGEYASABKAsyEy5jb3JyYWwudjEuTGlzdE1ldGESHwoFaXRlbXMYAiADKAsyEC5jb3JyYWwudjEuRXZlbnQiQQoPRXZlbnRXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSIAoGb2JqZWN0GAIgASgLMhAuY29ycmFsLnYxLkV2ZW50Il0KDlJlcGxpY2FTZXRMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiQKBWl0ZW1zGAIgAygLMhUuY29ycmFsLnYxLlJlcGxpY2FTZXQiSwoUUmVwbGljYVNldFdhdGNoRXZlbnQSDAoEdHlwZRgBIAEoCRIlCgZvYmplY3QYAiABKAsyFS5jb3JyYWwudjEuUmVwbGljYVNldCJdCg5EZXBsb3ltZW50TGlzdBIlCghtZXRhZGF0YRgBIAEoCzITLmNvcnJhbC52MS5MaXN0TWV0YRIkCgVpdGVtcxgCIAMoCzIVLmNvcnJhbC52MS5EZXBsb3ltZW50IksKFERlcGxveW1lbnRXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSJQoGb2JqZWN0GAIgASgLMhUuY29ycmFsLnYxLkRlcGxveW1lbnQiWwoNRGFlbW9uU2V0TGlzdBIlCghtZXRhZGF0YRgBIAEoCzITLmNvcnJhbC52MS5MaXN0TWV0YRIjCgVpdGVtcxgCIAMoCzIULmNvcnJhbC52MS5EYWVtb25TZXQiSQoTRGFlbW9uU2V0V2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEiQKBm9iamVjdBgCIAEoCzIULmNvcnJhbC52MS5EYWVtb25TZXQiXwoPU3RhdGVmdWxTZXRMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiUKBWl0ZW1zGAIgAygLMhYuY29ycmFsLnYxLlN0YXRlZnVsU2V0Ik0KFVN0YXRlZnVsU2V0V2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEiYKBm9iamVjdBgCIAEoCzIWLmNvcnJhbC52MS5TdGF0ZWZ1bFNldCJPCgdKb2JMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEh0KBWl0ZW1zGAIgAygLMg4uY29ycmFsLnYxLkpvYiI9Cg1Kb2JXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSHgoGb2JqZWN0GAIgASgLMg4uY29ycmFsLnYxLkpvYiJTCglMZWFzZUxpc3QSJQoIbWV0YWRhdGEYASABKAsyEy5jb3JyYWwudjEuTGlzdE1ldGESHwoFaXRlbXMYAiADKAsyEC5jb3JyYWwudjEuTGVhc2UiQQoPTGVhc2VXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSIAoGb2JqZWN0GAIgASgLMhAuY29ycmFsLnYxLkxlYXNlMqYDChBOYW1lc3BhY2VTZXJ2aWNlEjQKBkNyZWF0ZRIULmNvcnJhbC52MS5OYW1lc3BhY2UaFC5jb3JyYWwudjEuTmFtZXNwYWNlEjIKA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0GhQuY29ycmFsLnYxLk5hbWVzcGFjZRI4CgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhguY29ycmFsLnYxLk5hbWVzcGFjZUxpc3QSNAoGVXBkYXRlEhQuY29ycmFsLnYxLk5hbWVzcGFjZRoULmNvcnJhbC52MS5OYW1lc3BhY2USOgoMVXBkYXRlU3RhdHVzEhQuY29ycmFsLnYxLk5hbWVzcGFjZRoULmNvcnJhbC52MS5OYW1lc3BhY2USOAoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaFC5jb3JyYWwudjEuTmFtZXNwYWNlEkIKBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBoeLmNvcnJhbC52MS5OYW1lc3BhY2VXYXRjaEV2ZW50MAEy5AIKClBvZFNlcnZpY2USKAoGQ3JlYXRlEg4uY29ycmFsLnYxLlBvZBoOLmNvcnJhbC52MS5Qb2QSLAoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaDi5jb3JyYWwudjEuUG9kEjIKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaEi5jb3JyYWwudjEuUG9kTGlzdBIoCgZVcGRhdGUSDi5jb3JyYWwudjEuUG9kGg4uY29ycmFsLnYxLlBvZBIuCgxVcGRhdGVTdGF0dXMSDi5jb3JyYWwudjEuUG9kGg4uY29ycmFsLnYxLlBvZBIyCgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoOLmNvcnJhbC52MS5Qb2QSPAoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0GhguY29ycmFsLnYxLlBvZFdhdGNoRXZlbnQwATLvAgoLTm9kZVNlcnZpY2USKgoGQ3JlYXRlEg8uY29ycmFsLnYxLk5vZGUaDy5jb3JyYWwudjEuTm9kZRItCgNHZXQSFS5jb3JyYWwudjEuR2V0UmVxdWVzdBoPLmNvcnJhbC52MS5Ob2RlEjMKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaEy5jb3JyYWwudjEuTm9kZUxpc3QSKgoGVXBkYXRlEg8uY29ycmFsLnYxLk5vZGUaDy5jb3JyYWwudjEuTm9kZRIwCgxVcGRhdGVTdGF0dXMSDy5jb3JyYWwudjEuTm9kZRoPLmNvcnJhbC52MS5Ob2RlEjMKBkRlbGV0ZRIYLmNvcnJhbC52MS5EZWxldGVSZXF1ZXN0Gg8uY29ycmFsLnYxLk5vZGUSPQoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0GhkuY29ycmFsLnYxLk5vZGVXYXRjaEV2ZW50MAEykAMKDlNlcnZpY2VTZXJ2aWNlEjAKBkNyZWF0ZRISLmNvcnJhbC52MS5TZXJ2aWNlGhIuY29ycmFsLnYxLlNlcnZpY2USMAoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaEi5jb3JyYWwudjEuU2VydmljZRI2CgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhYuY29ycmFsLnYxLlNlcnZpY2VMaXN0EjAKBlVwZGF0ZRISLmNvcnJhbC52MS5TZXJ2aWNlGhIuY29ycmFsLnYxLlNlcnZpY2USNgoMVXBkYXRlU3RhdHVzEhIuY29ycmFsLnYxLlNlcnZpY2UaEi5jb3JyYWwudjEuU2VydmljZRI2CgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoSLmNvcnJhbC52MS5TZXJ2aWNlEkAKBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBocLmNvcnJhbC52MS5TZXJ2aWNlV2F0Y2hFdmVudDABMuoCChBFbmRwb2ludHNTZXJ2aWNlEjQKBkNyZWF0ZRIULmNvcnJhbC52MS5FbmRwb2ludHMaFC5jb3JyYWwudjEuRW5kcG9pbnRzEjIKA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0GhQuY29ycmFsLnYxLkVuZHBvaW50cxI4CgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhguY29ycmFsLnYxLkVuZHBvaW50c0xpc3QSNAoGVXBkYXRlEhQuY29ycmFsLnYxLkVuZHBvaW50cxoULmNvcnJhbC52MS5FbmRwb2ludHMSOAoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaFC5jb3JyYWwudjEuRW5kcG9pbnRzEkIKBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBoeLmNvcnJhbC52MS5FbmRwb2ludHNXYXRjaEV2ZW50MAEy6gIKEENvbmZpZ01hcFNlcnZpY2USNAoGQ3JlYXRlEhQuY29ycmFsLnYxLkNvbmZpZ01hcBoULmNvcnJhbC52MS5Db25maWdNYXASMgoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaFC5jb3JyYWwudjEuQ29uZmlnTWFwEjgKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaGC5jb3JyYWwudjEuQ29uZmlnTWFwTGlzdBI0CgZVcGRhdGUSFC5jb3JyYWwudjEuQ29uZmlnTWFwGhQuY29ycmFsLnYxLkNvbmZpZ01hcBI4CgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoULmNvcnJhbC52MS5Db25maWdNYXASQgoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0Gh4uY29ycmFsLnYxLkNvbmZpZ01hcFdhdGNoRXZlbnQwATLPAgoNU2VjcmV0U2VydmljZRIuCgZDcmVhdGUSES5jb3JyYWwudjEuU2VjcmV0GhEuY29ycmFsLnYxLlNlY3JldBIvCgNHZXQSFS5jb3JyYWwudjEuR2V0UmVxdWVzdBoRLmNvcnJhbC52MS5TZWNyZXQSNQoETGlzdBIWLmNvcnJhbC52MS5MaXN0UmVxdWVzdBoVLmNvcnJhbC52MS5TZWNyZXRMaXN0Ei4KBlVwZGF0ZRIRLmNvcnJhbC52MS5TZWNyZXQaES5jb3JyYWwudjEuU2VjcmV0EjUKBkRlbGV0ZRIYLmNvcnJhbC52MS5EZWxldGVSZXF1ZXN0GhEuY29ycmFsLnYxLlNlY3JldBI/CgVXYXRjaBIXLmNvcnJhbC52MS5XYXRjaFJlcXVlc3QaGy5jb3JyYWwudjEuU2VjcmV0V2F0Y2hFdmVudDABMsYCCgxFdmVudFNlcnZpY2USLAoGQ3JlYXRlEhAuY29ycmFsLnYxLkV2ZW50GhAuY29ycmFsLnYxLkV2ZW50Ei4KA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0GhAuY29ycmFsLnYxLkV2ZW50EjQKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaFC5jb3JyYWwudjEuRXZlbnRMaXN0EiwKBlVwZGF0ZRIQLmNvcnJhbC52MS5FdmVudBoQLmNvcnJhbC52MS5FdmVudBI0CgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoQLmNvcnJhbC52MS5FdmVudBI+CgVXYXRjaBIXLmNvcnJhbC52MS5XYXRjaFJlcXVlc3QaGi5jb3JyYWwudjEuRXZlbnRXYXRjaEV2ZW50MAEysQMKEVJlcGxpY2FTZXRTZXJ2aWNlEjYKBkNyZWF0ZRIVLmNvcnJhbC52MS5SZXBsaWNhU2V0GhUuY29ycmFsLnYxLlJlcGxpY2FTZXQSMwoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaFS5jb3JyYWwudjEuUmVwbGljYVNldBI5CgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhkuY29ycmFsLnYxLlJlcGxpY2FTZXRMaXN0EjYKBlVwZGF0ZRIVLmNvcnJhbC52MS5SZXBsaWNhU2V0GhUuY29ycmFsLnYxLlJlcGxpY2FTZXQSPAoMVXBkYXRlU3RhdHVzEhUuY29ycmFsLnYxLlJlcGxpY2FTZXQaFS5jb3JyYWwudjEuUmVwbGljYVNldBI5CgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoVLmNvcnJhbC52MS5SZXBsaWNhU2V0EkMKBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBofLmNvcnJhbC52MS5SZXBsaWNhU2V0V2F0Y2hFdmVudDABMrEDChFEZXBsb3ltZW50U2VydmljZRI2CgZDcmVhdGUSFS5jb3JyYWwudjEuRGVwbG95bWVudBoVLmNvcnJhbC52MS5EZXBsb3ltZW50EjMKA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0GhUuY29ycmFsLnYxLkRlcGxveW1lbnQSOQoETGlzdBIWLmNvcnJhbC52MS5MaXN0UmVxdWVzdBoZLmNvcnJhbC52MS5EZXBsb3ltZW50TGlzdBI2CgZVcGRhdGUSFS5jb3JyYWwudjEuRGVwbG95bWVudBoVLmNvcnJhbC52MS5EZXBsb3ltZW50EjwKDFVwZGF0ZVN0YXR1cxIVLmNvcnJhbC52MS5EZXBsb3ltZW50GhUuY29ycmFsLnYxLkRlcGxveW1lbnQSOQoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaFS5jb3JyYWwudjEuRGVwbG95bWVudBJDCgVXYXRjaBIXLmNvcnJhbC52MS5XYXRjaFJlcXVlc3QaHy5jb3JyYWwudjEuRGVwbG95bWVudFdhdGNoRXZlbnQwATKmAwoQRGFlbW9uU2V0U2VydmljZRI0CgZDcmVhdGUSFC5jb3JyYWwudjEuRGFlbW9uU2V0GhQuY29ycmFsLnYxLkRhZW1vblNldBIyCgNHZXQSFS5jb3JyYWwudjEuR2V0UmVxdWVzdBoULmNvcnJhbC52MS5EYWVtb25TZXQSOAoETGlzdBIWLmNvcnJhbC52MS5MaXN0UmVxdWVzdBoYLmNvcnJhbC52MS5EYWVtb25TZXRMaXN0EjQKBlVwZGF0ZRIULmNvcnJhbC52MS5EYWVtb25TZXQaFC5jb3JyYWwudjEuRGFlbW9uU2V0EjoKDFVwZGF0ZVN0YXR1cxIULmNvcnJhbC52MS5EYWVtb25TZXQaFC5jb3JyYWwudjEuRGFlbW9uU2V0EjgKBkRlbGV0ZRIYLmNvcnJhbC52MS5EZWxldGVSZXF1ZXN0GhQuY29ycmFsLnYxLkRhZW1vblNldBJCCgVXYXRjaBIXLmNvcnJhbC52MS5XYXRjaFJlcXVlc3QaHi5jb3JyYWwudjEuRGFlbW9uU2V0V2F0Y2hFdmVudDABMrwDChJTdGF0ZWZ1bFNldFNlcnZpY2USOAoGQ3JlYXRlEhYuY29ycmFsLnYxLlN0YXRlZnVsU2V0GhYuY29ycmFsLnYxLlN0YXRlZnVsU2V0EjQKA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0GhYuY29ycmFsLnYxLlN0YXRlZnVsU2V0EjoKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaGi5jb3JyYWwudjEuU3RhdGVmdWxTZXRMaXN0EjgKBlVwZGF0ZRIWLmNvcnJhbC52MS5TdGF0ZWZ1bFNldBoWLmNvcnJhbC52MS5TdGF0ZWZ1bFNldBI+CgxVcGRhdGVTdGF0dXMSFi5jb3JyYWwudjEuU3RhdGVmdWxTZXQaFi5jb3JyYWwudjEuU3RhdGVmdWxTZXQSOgoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaFi5jb3JyYWwudjEuU3RhdGVmdWxTZXQSRAoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0GiAuY29ycmFsLnYxLlN0YXRlZnVsU2V0V2F0Y2hFdmVudDABMuQCCgpKb2JTZXJ2aWNlEigKBkNyZWF0ZRIOLmNvcnJhbC52MS5Kb2IaDi5jb3JyYWwudjEuSm9iEiwKA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0Gg4uY29ycmFsLnYxLkpvYhIyCgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhIuY29ycmFsLnYxLkpvYkxpc3QSKAoGVXBkYXRlEg4uY29ycmFsLnYxLkpvYhoOLmNvcnJhbC52MS5Kb2ISLgoMVXBkYXRlU3RhdHVzEg4uY29ycmFsLnYxLkpvYhoOLmNvcnJhbC52MS5Kb2ISMgoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaDi5jb3JyYWwudjEuSm9iEjwKBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBoYLmNvcnJhbC52MS5Kb2JXYXRjaEV2ZW50MAEyxgIKDExlYXNlU2VydmljZRIsCgZDcmVhdGUSEC5jb3JyYWwudjEuTGVhc2UaEC5jb3JyYWwudjEuTGVhc2USLgoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaEC5jb3JyYWwudjEuTGVhc2USNAoETGlzdBIWLmNvcnJhbC52MS5MaXN0UmVxdWVzdBoULmNvcnJhbC52MS5MZWFzZUxpc3QSLAoGVXBkYXRlEhAuY29ycmFsLnYxLkxlYXNlGhAuY29ycmFsLnYxLkxlYXNlEjQKBkRlbGV0ZRIYLmNvcnJhbC52MS5EZWxldGVSZXF1ZXN0GhAuY29ycmFsLnYxLkxlYXNlEj4KBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBoaLmNvcnJhbC52MS5MZWFzZVdhdGNoRXZlbnQwAWIGcHJvdG8z", [file_corral_v1_apps, file_corral_v1_batch, file_corral_v1_coordination, file_corral_v1_core, file_corral_v1_meta]);
+  fileDesc("ChNjb3JyYWwvdjEvYXBpLnByb3RvEgljb3JyYWwudjEiWwoNTmFtZXNwYWNlTGlzdBIlCghtZXRhZGF0YRgBIAEoCzITLmNvcnJhbC52MS5MaXN0TWV0YRIjCgVpdGVtcxgCIAMoCzIULmNvcnJhbC52MS5OYW1lc3BhY2UiSQoTTmFtZXNwYWNlV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEiQKBm9iamVjdBgCIAEoCzIULmNvcnJhbC52MS5OYW1lc3BhY2UiTwoHUG9kTGlzdBIlCghtZXRhZGF0YRgBIAEoCzITLmNvcnJhbC52MS5MaXN0TWV0YRIdCgVpdGVtcxgCIAMoCzIOLmNvcnJhbC52MS5Qb2QiPQoNUG9kV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEh4KBm9iamVjdBgCIAEoCzIOLmNvcnJhbC52MS5Qb2QiXgoHQmluZGluZxInCghtZXRhZGF0YRgBIAEoCzIVLmNvcnJhbC52MS5PYmplY3RNZXRhEioKBnRhcmdldBgCIAEoCzIaLmNvcnJhbC52MS5PYmplY3RSZWZlcmVuY2UiUQoITm9kZUxpc3QSJQoIbWV0YWRhdGEYASABKAsyEy5jb3JyYWwudjEuTGlzdE1ldGESHgoFaXRlbXMYAiADKAsyDy5jb3JyYWwudjEuTm9kZSI/Cg5Ob2RlV2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEh8KBm9iamVjdBgCIAEoCzIPLmNvcnJhbC52MS5Ob2RlIlcKC1NlcnZpY2VMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiEKBWl0ZW1zGAIgAygLMhIuY29ycmFsLnYxLlNlcnZpY2UiRQoRU2VydmljZVdhdGNoRXZlbnQSDAoEdHlwZRgBIAEoCRIiCgZvYmplY3QYAiABKAsyEi5jb3JyYWwudjEuU2VydmljZSJbCg1FbmRwb2ludHNMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiMKBWl0ZW1zGAIgAygLMhQuY29ycmFsLnYxLkVuZHBvaW50cyJJChNFbmRwb2ludHNXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSJAoGb2JqZWN0GAIgASgLMhQuY29ycmFsLnYxLkVuZHBvaW50cyJbCg1Db25maWdNYXBMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiMKBWl0ZW1zGAIgAygLMhQuY29ycmFsLnYxLkNvbmZpZ01hcCJJChNDb25maWdNYXBXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSJAoGb2JqZWN0GAIgASgLMhQuY29ycmFsLnYxLkNvbmZpZ01hcCJVCgpTZWNyZXRMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiAKBWl0ZW1zGAIgAygLMhEuY29ycmFsLnYxLlNlY3JldCJDChBTZWNyZXRXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSIQoGb2JqZWN0GAIgASgLMhEuY29ycmFsLnYxLlNlY3JldCJTCglFdmVudExpc3QSJQoIbWV0YWRhdGEYASABKAsyEy5jb3JyYWwudjEuTGlzdE1ldGESHwoFaXRlbXMYAiADKAsyEC5jb3JyYWwudjEuRXZlbnQiQQoPRXZlbnRXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSIAoGb2JqZWN0GAIgASgLMhAuY29ycmFsLnYxLkV2ZW50Il0KDlJlcGxpY2FTZXRMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiQKBWl0ZW1zGAIgAygLMhUuY29ycmFsLnYxLlJlcGxpY2FTZXQiSwoUUmVwbGljYVNldFdhdGNoRXZlbnQSDAoEdHlwZRgBIAEoCRIlCgZvYmplY3QYAiABKAsyFS5jb3JyYWwudjEuUmVwbGljYVNldCJdCg5EZXBsb3ltZW50TGlzdBIlCghtZXRhZGF0YRgBIAEoCzITLmNvcnJhbC52MS5MaXN0TWV0YRIkCgVpdGVtcxgCIAMoCzIVLmNvcnJhbC52MS5EZXBsb3ltZW50IksKFERlcGxveW1lbnRXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSJQoGb2JqZWN0GAIgASgLMhUuY29ycmFsLnYxLkRlcGxveW1lbnQiWwoNRGFlbW9uU2V0TGlzdBIlCghtZXRhZGF0YRgBIAEoCzITLmNvcnJhbC52MS5MaXN0TWV0YRIjCgVpdGVtcxgCIAMoCzIULmNvcnJhbC52MS5EYWVtb25TZXQiSQoTRGFlbW9uU2V0V2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEiQKBm9iamVjdBgCIAEoCzIULmNvcnJhbC52MS5EYWVtb25TZXQiXwoPU3RhdGVmdWxTZXRMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEiUKBWl0ZW1zGAIgAygLMhYuY29ycmFsLnYxLlN0YXRlZnVsU2V0Ik0KFVN0YXRlZnVsU2V0V2F0Y2hFdmVudBIMCgR0eXBlGAEgASgJEiYKBm9iamVjdBgCIAEoCzIWLmNvcnJhbC52MS5TdGF0ZWZ1bFNldCJPCgdKb2JMaXN0EiUKCG1ldGFkYXRhGAEgASgLMhMuY29ycmFsLnYxLkxpc3RNZXRhEh0KBWl0ZW1zGAIgAygLMg4uY29ycmFsLnYxLkpvYiI9Cg1Kb2JXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSHgoGb2JqZWN0GAIgASgLMg4uY29ycmFsLnYxLkpvYiJTCglMZWFzZUxpc3QSJQoIbWV0YWRhdGEYASABKAsyEy5jb3JyYWwudjEuTGlzdE1ldGESHwoFaXRlbXMYAiADKAsyEC5jb3JyYWwudjEuTGVhc2UiQQoPTGVhc2VXYXRjaEV2ZW50EgwKBHR5cGUYASABKAkSIAoGb2JqZWN0GAIgASgLMhAuY29ycmFsLnYxLkxlYXNlMqYDChBOYW1lc3BhY2VTZXJ2aWNlEjQKBkNyZWF0ZRIULmNvcnJhbC52MS5OYW1lc3BhY2UaFC5jb3JyYWwudjEuTmFtZXNwYWNlEjIKA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0GhQuY29ycmFsLnYxLk5hbWVzcGFjZRI4CgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhguY29ycmFsLnYxLk5hbWVzcGFjZUxpc3QSNAoGVXBkYXRlEhQuY29ycmFsLnYxLk5hbWVzcGFjZRoULmNvcnJhbC52MS5OYW1lc3BhY2USOgoMVXBkYXRlU3RhdHVzEhQuY29ycmFsLnYxLk5hbWVzcGFjZRoULmNvcnJhbC52MS5OYW1lc3BhY2USOAoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaFC5jb3JyYWwudjEuTmFtZXNwYWNlEkIKBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBoeLmNvcnJhbC52MS5OYW1lc3BhY2VXYXRjaEV2ZW50MAEykAMKClBvZFNlcnZpY2USKAoGQ3JlYXRlEg4uY29ycmFsLnYxLlBvZBoOLmNvcnJhbC52MS5Qb2QSLAoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaDi5jb3JyYWwudjEuUG9kEjIKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaEi5jb3JyYWwudjEuUG9kTGlzdBIoCgZVcGRhdGUSDi5jb3JyYWwudjEuUG9kGg4uY29ycmFsLnYxLlBvZBIuCgxVcGRhdGVTdGF0dXMSDi5jb3JyYWwudjEuUG9kGg4uY29ycmFsLnYxLlBvZBIyCgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoOLmNvcnJhbC52MS5Qb2QSPAoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0GhguY29ycmFsLnYxLlBvZFdhdGNoRXZlbnQwARIqCgRCaW5kEhIuY29ycmFsLnYxLkJpbmRpbmcaDi5jb3JyYWwudjEuUG9kMu8CCgtOb2RlU2VydmljZRIqCgZDcmVhdGUSDy5jb3JyYWwudjEuTm9kZRoPLmNvcnJhbC52MS5Ob2RlEi0KA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0Gg8uY29ycmFsLnYxLk5vZGUSMwoETGlzdBIWLmNvcnJhbC52MS5MaXN0UmVxdWVzdBoTLmNvcnJhbC52MS5Ob2RlTGlzdBIqCgZVcGRhdGUSDy5jb3JyYWwudjEuTm9kZRoPLmNvcnJhbC52MS5Ob2RlEjAKDFVwZGF0ZVN0YXR1cxIPLmNvcnJhbC52MS5Ob2RlGg8uY29ycmFsLnYxLk5vZGUSMwoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaDy5jb3JyYWwudjEuTm9kZRI9CgVXYXRjaBIXLmNvcnJhbC52MS5XYXRjaFJlcXVlc3QaGS5jb3JyYWwudjEuTm9kZVdhdGNoRXZlbnQwATKQAwoOU2VydmljZVNlcnZpY2USMAoGQ3JlYXRlEhIuY29ycmFsLnYxLlNlcnZpY2UaEi5jb3JyYWwudjEuU2VydmljZRIwCgNHZXQSFS5jb3JyYWwudjEuR2V0UmVxdWVzdBoSLmNvcnJhbC52MS5TZXJ2aWNlEjYKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaFi5jb3JyYWwudjEuU2VydmljZUxpc3QSMAoGVXBkYXRlEhIuY29ycmFsLnYxLlNlcnZpY2UaEi5jb3JyYWwudjEuU2VydmljZRI2CgxVcGRhdGVTdGF0dXMSEi5jb3JyYWwudjEuU2VydmljZRoSLmNvcnJhbC52MS5TZXJ2aWNlEjYKBkRlbGV0ZRIYLmNvcnJhbC52MS5EZWxldGVSZXF1ZXN0GhIuY29ycmFsLnYxLlNlcnZpY2USQAoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0GhwuY29ycmFsLnYxLlNlcnZpY2VXYXRjaEV2ZW50MAEy6gIKEEVuZHBvaW50c1NlcnZpY2USNAoGQ3JlYXRlEhQuY29ycmFsLnYxLkVuZHBvaW50cxoULmNvcnJhbC52MS5FbmRwb2ludHMSMgoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaFC5jb3JyYWwudjEuRW5kcG9pbnRzEjgKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaGC5jb3JyYWwudjEuRW5kcG9pbnRzTGlzdBI0CgZVcGRhdGUSFC5jb3JyYWwudjEuRW5kcG9pbnRzGhQuY29ycmFsLnYxLkVuZHBvaW50cxI4CgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoULmNvcnJhbC52MS5FbmRwb2ludHMSQgoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0Gh4uY29ycmFsLnYxLkVuZHBvaW50c1dhdGNoRXZlbnQwATLqAgoQQ29uZmlnTWFwU2VydmljZRI0CgZDcmVhdGUSFC5jb3JyYWwudjEuQ29uZmlnTWFwGhQuY29ycmFsLnYxLkNvbmZpZ01hcBIyCgNHZXQSFS5jb3JyYWwudjEuR2V0UmVxdWVzdBoULmNvcnJhbC52MS5Db25maWdNYXASOAoETGlzdBIWLmNvcnJhbC52MS5MaXN0UmVxdWVzdBoYLmNvcnJhbC52MS5Db25maWdNYXBMaXN0EjQKBlVwZGF0ZRIULmNvcnJhbC52MS5Db25maWdNYXAaFC5jb3JyYWwudjEuQ29uZmlnTWFwEjgKBkRlbGV0ZRIYLmNvcnJhbC52MS5EZWxldGVSZXF1ZXN0GhQuY29ycmFsLnYxLkNvbmZpZ01hcBJCCgVXYXRjaBIXLmNvcnJhbC52MS5XYXRjaFJlcXVlc3QaHi5jb3JyYWwudjEuQ29uZmlnTWFwV2F0Y2hFdmVudDABMs8CCg1TZWNyZXRTZXJ2aWNlEi4KBkNyZWF0ZRIRLmNvcnJhbC52MS5TZWNyZXQaES5jb3JyYWwudjEuU2VjcmV0Ei8KA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0GhEuY29ycmFsLnYxLlNlY3JldBI1CgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhUuY29ycmFsLnYxLlNlY3JldExpc3QSLgoGVXBkYXRlEhEuY29ycmFsLnYxLlNlY3JldBoRLmNvcnJhbC52MS5TZWNyZXQSNQoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaES5jb3JyYWwudjEuU2VjcmV0Ej8KBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBobLmNvcnJhbC52MS5TZWNyZXRXYXRjaEV2ZW50MAEyxgIKDEV2ZW50U2VydmljZRIsCgZDcmVhdGUSEC5jb3JyYWwudjEuRXZlbnQaEC5jb3JyYWwudjEuRXZlbnQSLgoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaEC5jb3JyYWwudjEuRXZlbnQSNAoETGlzdBIWLmNvcnJhbC52MS5MaXN0UmVxdWVzdBoULmNvcnJhbC52MS5FdmVudExpc3QSLAoGVXBkYXRlEhAuY29ycmFsLnYxLkV2ZW50GhAuY29ycmFsLnYxLkV2ZW50EjQKBkRlbGV0ZRIYLmNvcnJhbC52MS5EZWxldGVSZXF1ZXN0GhAuY29ycmFsLnYxLkV2ZW50Ej4KBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBoaLmNvcnJhbC52MS5FdmVudFdhdGNoRXZlbnQwATKxAwoRUmVwbGljYVNldFNlcnZpY2USNgoGQ3JlYXRlEhUuY29ycmFsLnYxLlJlcGxpY2FTZXQaFS5jb3JyYWwudjEuUmVwbGljYVNldBIzCgNHZXQSFS5jb3JyYWwudjEuR2V0UmVxdWVzdBoVLmNvcnJhbC52MS5SZXBsaWNhU2V0EjkKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaGS5jb3JyYWwudjEuUmVwbGljYVNldExpc3QSNgoGVXBkYXRlEhUuY29ycmFsLnYxLlJlcGxpY2FTZXQaFS5jb3JyYWwudjEuUmVwbGljYVNldBI8CgxVcGRhdGVTdGF0dXMSFS5jb3JyYWwudjEuUmVwbGljYVNldBoVLmNvcnJhbC52MS5SZXBsaWNhU2V0EjkKBkRlbGV0ZRIYLmNvcnJhbC52MS5EZWxldGVSZXF1ZXN0GhUuY29ycmFsLnYxLlJlcGxpY2FTZXQSQwoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0Gh8uY29ycmFsLnYxLlJlcGxpY2FTZXRXYXRjaEV2ZW50MAEysQMKEURlcGxveW1lbnRTZXJ2aWNlEjYKBkNyZWF0ZRIVLmNvcnJhbC52MS5EZXBsb3ltZW50GhUuY29ycmFsLnYxLkRlcGxveW1lbnQSMwoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaFS5jb3JyYWwudjEuRGVwbG95bWVudBI5CgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhkuY29ycmFsLnYxLkRlcGxveW1lbnRMaXN0EjYKBlVwZGF0ZRIVLmNvcnJhbC52MS5EZXBsb3ltZW50GhUuY29ycmFsLnYxLkRlcGxveW1lbnQSPAoMVXBkYXRlU3RhdHVzEhUuY29ycmFsLnYxLkRlcGxveW1lbnQaFS5jb3JyYWwudjEuRGVwbG95bWVudBI5CgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoVLmNvcnJhbC52MS5EZXBsb3ltZW50EkMKBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBofLmNvcnJhbC52MS5EZXBsb3ltZW50V2F0Y2hFdmVudDABMqYDChBEYWVtb25TZXRTZXJ2aWNlEjQKBkNyZWF0ZRIULmNvcnJhbC52MS5EYWVtb25TZXQaFC5jb3JyYWwudjEuRGFlbW9uU2V0EjIKA0dldBIVLmNvcnJhbC52MS5HZXRSZXF1ZXN0GhQuY29ycmFsLnYxLkRhZW1vblNldBI4CgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhguY29ycmFsLnYxLkRhZW1vblNldExpc3QSNAoGVXBkYXRlEhQuY29ycmFsLnYxLkRhZW1vblNldBoULmNvcnJhbC52MS5EYWVtb25TZXQSOgoMVXBkYXRlU3RhdHVzEhQuY29ycmFsLnYxLkRhZW1vblNldBoULmNvcnJhbC52MS5EYWVtb25TZXQSOAoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaFC5jb3JyYWwudjEuRGFlbW9uU2V0EkIKBVdhdGNoEhcuY29ycmFsLnYxLldhdGNoUmVxdWVzdBoeLmNvcnJhbC52MS5EYWVtb25TZXRXYXRjaEV2ZW50MAEyvAMKElN0YXRlZnVsU2V0U2VydmljZRI4CgZDcmVhdGUSFi5jb3JyYWwudjEuU3RhdGVmdWxTZXQaFi5jb3JyYWwudjEuU3RhdGVmdWxTZXQSNAoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaFi5jb3JyYWwudjEuU3RhdGVmdWxTZXQSOgoETGlzdBIWLmNvcnJhbC52MS5MaXN0UmVxdWVzdBoaLmNvcnJhbC52MS5TdGF0ZWZ1bFNldExpc3QSOAoGVXBkYXRlEhYuY29ycmFsLnYxLlN0YXRlZnVsU2V0GhYuY29ycmFsLnYxLlN0YXRlZnVsU2V0Ej4KDFVwZGF0ZVN0YXR1cxIWLmNvcnJhbC52MS5TdGF0ZWZ1bFNldBoWLmNvcnJhbC52MS5TdGF0ZWZ1bFNldBI6CgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoWLmNvcnJhbC52MS5TdGF0ZWZ1bFNldBJECgVXYXRjaBIXLmNvcnJhbC52MS5XYXRjaFJlcXVlc3QaIC5jb3JyYWwudjEuU3RhdGVmdWxTZXRXYXRjaEV2ZW50MAEy5AIKCkpvYlNlcnZpY2USKAoGQ3JlYXRlEg4uY29ycmFsLnYxLkpvYhoOLmNvcnJhbC52MS5Kb2ISLAoDR2V0EhUuY29ycmFsLnYxLkdldFJlcXVlc3QaDi5jb3JyYWwudjEuSm9iEjIKBExpc3QSFi5jb3JyYWwudjEuTGlzdFJlcXVlc3QaEi5jb3JyYWwudjEuSm9iTGlzdBIoCgZVcGRhdGUSDi5jb3JyYWwudjEuSm9iGg4uY29ycmFsLnYxLkpvYhIuCgxVcGRhdGVTdGF0dXMSDi5jb3JyYWwudjEuSm9iGg4uY29ycmFsLnYxLkpvYhIyCgZEZWxldGUSGC5jb3JyYWwudjEuRGVsZXRlUmVxdWVzdBoOLmNvcnJhbC52MS5Kb2ISPAoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0GhguY29ycmFsLnYxLkpvYldhdGNoRXZlbnQwATLGAgoMTGVhc2VTZXJ2aWNlEiwKBkNyZWF0ZRIQLmNvcnJhbC52MS5MZWFzZRoQLmNvcnJhbC52MS5MZWFzZRIuCgNHZXQSFS5jb3JyYWwudjEuR2V0UmVxdWVzdBoQLmNvcnJhbC52MS5MZWFzZRI0CgRMaXN0EhYuY29ycmFsLnYxLkxpc3RSZXF1ZXN0GhQuY29ycmFsLnYxLkxlYXNlTGlzdBIsCgZVcGRhdGUSEC5jb3JyYWwudjEuTGVhc2UaEC5jb3JyYWwudjEuTGVhc2USNAoGRGVsZXRlEhguY29ycmFsLnYxLkRlbGV0ZVJlcXVlc3QaEC5jb3JyYWwudjEuTGVhc2USPgoFV2F0Y2gSFy5jb3JyYWwudjEuV2F0Y2hSZXF1ZXN0GhouY29ycmFsLnYxLkxlYXNlV2F0Y2hFdmVudDABYgZwcm90bzM", [file_corral_v1_apps, file_corral_v1_batch, file_corral_v1_coordination, file_corral_v1_core, file_corral_v1_meta]);
 
 /**
  * @generated from message corral.v1.NamespaceList
@@ -122,6 +123,37 @@ export const PodWatchEventSchema: GenMessage<PodWatchEvent> = /*@__PURE__*/
   messageDesc(file_corral_v1_api, 3);
 
 /**
+ * Binding assigns a pod to a node: Kubernetes' pods/binding subresource. It sets the pod's
+ * spec.nodeName (and its PodScheduled condition to True) in one compare-and-swap, only while the
+ * pod has no node and is not being deleted; nothing else of the pod is read from the request.
+ *
+ * @generated from message corral.v1.Binding
+ */
+export type Binding = Message<"corral.v1.Binding"> & {
+  /**
+   * name and namespace of the pod. uid and resource_version, when set, are preconditions:
+   * the binding fails (ABORTED) when the pod is no longer that one, or has changed since.
+   *
+   * @generated from field: corral.v1.ObjectMeta metadata = 1;
+   */
+  metadata?: ObjectMeta | undefined;
+
+  /**
+   * The node: target.name. Other fields are ignored.
+   *
+   * @generated from field: corral.v1.ObjectReference target = 2;
+   */
+  target?: ObjectReference | undefined;
+};
+
+/**
+ * Describes the message corral.v1.Binding.
+ * Use `create(BindingSchema)` to create a new message.
+ */
+export const BindingSchema: GenMessage<Binding> = /*@__PURE__*/
+  messageDesc(file_corral_v1_api, 4);
+
+/**
  * @generated from message corral.v1.NodeList
  */
 export type NodeList = Message<"corral.v1.NodeList"> & {
@@ -141,7 +173,7 @@ export type NodeList = Message<"corral.v1.NodeList"> & {
  * Use `create(NodeListSchema)` to create a new message.
  */
 export const NodeListSchema: GenMessage<NodeList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 4);
+  messageDesc(file_corral_v1_api, 5);
 
 /**
  * @generated from message corral.v1.NodeWatchEvent
@@ -165,7 +197,7 @@ export type NodeWatchEvent = Message<"corral.v1.NodeWatchEvent"> & {
  * Use `create(NodeWatchEventSchema)` to create a new message.
  */
 export const NodeWatchEventSchema: GenMessage<NodeWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 5);
+  messageDesc(file_corral_v1_api, 6);
 
 /**
  * @generated from message corral.v1.ServiceList
@@ -187,7 +219,7 @@ export type ServiceList = Message<"corral.v1.ServiceList"> & {
  * Use `create(ServiceListSchema)` to create a new message.
  */
 export const ServiceListSchema: GenMessage<ServiceList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 6);
+  messageDesc(file_corral_v1_api, 7);
 
 /**
  * @generated from message corral.v1.ServiceWatchEvent
@@ -211,7 +243,7 @@ export type ServiceWatchEvent = Message<"corral.v1.ServiceWatchEvent"> & {
  * Use `create(ServiceWatchEventSchema)` to create a new message.
  */
 export const ServiceWatchEventSchema: GenMessage<ServiceWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 7);
+  messageDesc(file_corral_v1_api, 8);
 
 /**
  * @generated from message corral.v1.EndpointsList
@@ -233,7 +265,7 @@ export type EndpointsList = Message<"corral.v1.EndpointsList"> & {
  * Use `create(EndpointsListSchema)` to create a new message.
  */
 export const EndpointsListSchema: GenMessage<EndpointsList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 8);
+  messageDesc(file_corral_v1_api, 9);
 
 /**
  * @generated from message corral.v1.EndpointsWatchEvent
@@ -257,7 +289,7 @@ export type EndpointsWatchEvent = Message<"corral.v1.EndpointsWatchEvent"> & {
  * Use `create(EndpointsWatchEventSchema)` to create a new message.
  */
 export const EndpointsWatchEventSchema: GenMessage<EndpointsWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 9);
+  messageDesc(file_corral_v1_api, 10);
 
 /**
  * @generated from message corral.v1.ConfigMapList
@@ -279,7 +311,7 @@ export type ConfigMapList = Message<"corral.v1.ConfigMapList"> & {
  * Use `create(ConfigMapListSchema)` to create a new message.
  */
 export const ConfigMapListSchema: GenMessage<ConfigMapList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 10);
+  messageDesc(file_corral_v1_api, 11);
 
 /**
  * @generated from message corral.v1.ConfigMapWatchEvent
@@ -303,7 +335,7 @@ export type ConfigMapWatchEvent = Message<"corral.v1.ConfigMapWatchEvent"> & {
  * Use `create(ConfigMapWatchEventSchema)` to create a new message.
  */
 export const ConfigMapWatchEventSchema: GenMessage<ConfigMapWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 11);
+  messageDesc(file_corral_v1_api, 12);
 
 /**
  * @generated from message corral.v1.SecretList
@@ -325,7 +357,7 @@ export type SecretList = Message<"corral.v1.SecretList"> & {
  * Use `create(SecretListSchema)` to create a new message.
  */
 export const SecretListSchema: GenMessage<SecretList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 12);
+  messageDesc(file_corral_v1_api, 13);
 
 /**
  * @generated from message corral.v1.SecretWatchEvent
@@ -349,7 +381,7 @@ export type SecretWatchEvent = Message<"corral.v1.SecretWatchEvent"> & {
  * Use `create(SecretWatchEventSchema)` to create a new message.
  */
 export const SecretWatchEventSchema: GenMessage<SecretWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 13);
+  messageDesc(file_corral_v1_api, 14);
 
 /**
  * @generated from message corral.v1.EventList
@@ -371,7 +403,7 @@ export type EventList = Message<"corral.v1.EventList"> & {
  * Use `create(EventListSchema)` to create a new message.
  */
 export const EventListSchema: GenMessage<EventList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 14);
+  messageDesc(file_corral_v1_api, 15);
 
 /**
  * @generated from message corral.v1.EventWatchEvent
@@ -395,7 +427,7 @@ export type EventWatchEvent = Message<"corral.v1.EventWatchEvent"> & {
  * Use `create(EventWatchEventSchema)` to create a new message.
  */
 export const EventWatchEventSchema: GenMessage<EventWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 15);
+  messageDesc(file_corral_v1_api, 16);
 
 /**
  * @generated from message corral.v1.ReplicaSetList
@@ -417,7 +449,7 @@ export type ReplicaSetList = Message<"corral.v1.ReplicaSetList"> & {
  * Use `create(ReplicaSetListSchema)` to create a new message.
  */
 export const ReplicaSetListSchema: GenMessage<ReplicaSetList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 16);
+  messageDesc(file_corral_v1_api, 17);
 
 /**
  * @generated from message corral.v1.ReplicaSetWatchEvent
@@ -441,7 +473,7 @@ export type ReplicaSetWatchEvent = Message<"corral.v1.ReplicaSetWatchEvent"> & {
  * Use `create(ReplicaSetWatchEventSchema)` to create a new message.
  */
 export const ReplicaSetWatchEventSchema: GenMessage<ReplicaSetWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 17);
+  messageDesc(file_corral_v1_api, 18);
 
 /**
  * @generated from message corral.v1.DeploymentList
@@ -463,7 +495,7 @@ export type DeploymentList = Message<"corral.v1.DeploymentList"> & {
  * Use `create(DeploymentListSchema)` to create a new message.
  */
 export const DeploymentListSchema: GenMessage<DeploymentList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 18);
+  messageDesc(file_corral_v1_api, 19);
 
 /**
  * @generated from message corral.v1.DeploymentWatchEvent
@@ -487,7 +519,7 @@ export type DeploymentWatchEvent = Message<"corral.v1.DeploymentWatchEvent"> & {
  * Use `create(DeploymentWatchEventSchema)` to create a new message.
  */
 export const DeploymentWatchEventSchema: GenMessage<DeploymentWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 19);
+  messageDesc(file_corral_v1_api, 20);
 
 /**
  * @generated from message corral.v1.DaemonSetList
@@ -509,7 +541,7 @@ export type DaemonSetList = Message<"corral.v1.DaemonSetList"> & {
  * Use `create(DaemonSetListSchema)` to create a new message.
  */
 export const DaemonSetListSchema: GenMessage<DaemonSetList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 20);
+  messageDesc(file_corral_v1_api, 21);
 
 /**
  * @generated from message corral.v1.DaemonSetWatchEvent
@@ -533,7 +565,7 @@ export type DaemonSetWatchEvent = Message<"corral.v1.DaemonSetWatchEvent"> & {
  * Use `create(DaemonSetWatchEventSchema)` to create a new message.
  */
 export const DaemonSetWatchEventSchema: GenMessage<DaemonSetWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 21);
+  messageDesc(file_corral_v1_api, 22);
 
 /**
  * @generated from message corral.v1.StatefulSetList
@@ -555,7 +587,7 @@ export type StatefulSetList = Message<"corral.v1.StatefulSetList"> & {
  * Use `create(StatefulSetListSchema)` to create a new message.
  */
 export const StatefulSetListSchema: GenMessage<StatefulSetList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 22);
+  messageDesc(file_corral_v1_api, 23);
 
 /**
  * @generated from message corral.v1.StatefulSetWatchEvent
@@ -579,7 +611,7 @@ export type StatefulSetWatchEvent = Message<"corral.v1.StatefulSetWatchEvent"> &
  * Use `create(StatefulSetWatchEventSchema)` to create a new message.
  */
 export const StatefulSetWatchEventSchema: GenMessage<StatefulSetWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 23);
+  messageDesc(file_corral_v1_api, 24);
 
 /**
  * @generated from message corral.v1.JobList
@@ -601,7 +633,7 @@ export type JobList = Message<"corral.v1.JobList"> & {
  * Use `create(JobListSchema)` to create a new message.
  */
 export const JobListSchema: GenMessage<JobList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 24);
+  messageDesc(file_corral_v1_api, 25);
 
 /**
  * @generated from message corral.v1.JobWatchEvent
@@ -625,7 +657,7 @@ export type JobWatchEvent = Message<"corral.v1.JobWatchEvent"> & {
  * Use `create(JobWatchEventSchema)` to create a new message.
  */
 export const JobWatchEventSchema: GenMessage<JobWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 25);
+  messageDesc(file_corral_v1_api, 26);
 
 /**
  * @generated from message corral.v1.LeaseList
@@ -647,7 +679,7 @@ export type LeaseList = Message<"corral.v1.LeaseList"> & {
  * Use `create(LeaseListSchema)` to create a new message.
  */
 export const LeaseListSchema: GenMessage<LeaseList> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 26);
+  messageDesc(file_corral_v1_api, 27);
 
 /**
  * @generated from message corral.v1.LeaseWatchEvent
@@ -671,7 +703,7 @@ export type LeaseWatchEvent = Message<"corral.v1.LeaseWatchEvent"> & {
  * Use `create(LeaseWatchEventSchema)` to create a new message.
  */
 export const LeaseWatchEventSchema: GenMessage<LeaseWatchEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_api, 27);
+  messageDesc(file_corral_v1_api, 28);
 
 /**
  * @generated from service corral.v1.NamespaceService
@@ -795,6 +827,18 @@ export const PodService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchRequestSchema;
     output: typeof PodWatchEventSchema;
+  },
+  /**
+   * Sets spec.nodeName of a pod that has none. FAILED_PRECONDITION when the pod is already
+   * assigned ("pod x is already assigned to node y") or being deleted; ABORTED when a
+   * precondition of Binding.metadata fails.
+   *
+   * @generated from rpc corral.v1.PodService.Bind
+   */
+  bind: {
+    methodKind: "unary";
+    input: typeof BindingSchema;
+    output: typeof PodSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_corral_v1_api, 1);
