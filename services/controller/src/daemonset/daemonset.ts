@@ -8,9 +8,10 @@ import { objectKey, type Informer, type ReconcileResult } from "@corral/client";
 import { claim } from "../shared/claim.js";
 import { QueueController, type ControllerContext } from "../shared/controller.js";
 import { Expectations } from "../shared/expectations.js";
+import { ownedPodEvents } from "../shared/owned-pods.js";
 import { computeHash } from "../shared/hash.js";
-import { BY_CONTROLLER, BY_NAMESPACE, orphanIndexKey } from "../shared/informers.js";
-import { compileSelector, controllerRef, newControllerRef, sameOwnerRefs, sameStringMap, selects } from "../shared/meta.js";
+import { BY_CONTROLLER, orphanIndexKey } from "../shared/informers.js";
+import { compileSelector, newControllerRef, sameStringMap, selects } from "../shared/meta.js";
 import { createPods, deletePods } from "../shared/podcontrol.js";
 import { msUntilAvailable } from "../shared/pods.js";
 import { nodeReadyStatus } from "../shared/scheduling.js";
@@ -49,33 +50,8 @@ export class DaemonSetController extends QueueController {
         this.enqueue(objectKey(ds));
       },
     });
-    this.podInf.addEventHandler({
-      add: (p) => {
-        const owner = this.ownerOf(p);
-        if (owner) {
-          if (p.metadata?.deletionTimestamp) this.expectations.deletionObserved(owner, p.metadata.uid);
-          else this.expectations.creationObserved(owner);
-          this.enqueue(owner);
-        } else if (!controllerRef(p)) this.matching(p);
-      },
-      update: (o, p) => {
-        if (o.metadata?.resourceVersion === p.metadata?.resourceVersion) return;
-        const owner = this.ownerOf(p);
-        if (p.metadata?.deletionTimestamp && owner) this.expectations.deletionObserved(owner, p.metadata.uid);
-        if (!sameOwnerRefs(o, p)) {
-          const prev = this.ownerOf(o);
-          if (prev) this.enqueue(prev);
-        }
-        if (owner) this.enqueue(owner);
-        else if (!controllerRef(p) && !sameStringMap(o.metadata?.labels, p.metadata?.labels)) this.matching(p);
-      },
-      delete: (p) => {
-        const owner = this.ownerOf(p);
-        if (!owner) return;
-        this.expectations.deletionObserved(owner, p.metadata!.uid);
-        this.enqueue(owner);
-      },
-    });
+    const owned = ownedPodEvents({ kind: "DaemonSet", owners: this.dsInf, expectations: this.expectations, enqueue: (k) => this.enqueue(k) });
+    this.podInf.addEventHandler(owned.handler);
     const allDaemonSets = () => {
       for (const ds of this.dsInf.list()) this.enqueue(objectKey(ds));
     };
@@ -86,20 +62,6 @@ export class DaemonSetController extends QueueController {
       },
       delete: allDaemonSets,
     });
-  }
-
-  private ownerOf(p: Pod): string | undefined {
-    const ref = controllerRef(p);
-    if (!ref || ref.kind !== "DaemonSet") return undefined;
-    const key = `${p.metadata!.namespace}/${ref.name}`;
-    const ds = this.dsInf.get(key);
-    return ds && ds.metadata?.uid === ref.uid ? key : undefined;
-  }
-
-  private matching(p: Pod): void {
-    for (const ds of this.dsInf.byIndex(BY_NAMESPACE, p.metadata!.namespace)) {
-      if (selects(ds.spec?.selector, p.metadata?.labels)) this.enqueue(objectKey(ds));
-    }
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

@@ -9,8 +9,9 @@ import { objectKey, type Informer, type ReconcileResult } from "@corral/client";
 import { claim } from "../shared/claim.js";
 import { ignoreNotFound, QueueController, type ControllerContext } from "../shared/controller.js";
 import { Expectations } from "../shared/expectations.js";
-import { BY_CONTROLLER, BY_NAMESPACE, orphanIndexKey } from "../shared/informers.js";
-import { compileSelector, controllerRef, newControllerRef, sameOwnerRefs, sameStringMap, selects } from "../shared/meta.js";
+import { ownedPodEvents } from "../shared/owned-pods.js";
+import { BY_CONTROLLER, orphanIndexKey } from "../shared/informers.js";
+import { compileSelector, newControllerRef, selects } from "../shared/meta.js";
 import { createPods, deletePods } from "../shared/podcontrol.js";
 import { podFromTemplate } from "../shared/pods.js";
 import { jobFinished, jobStatus, planJob } from "./logic.js";
@@ -40,47 +41,8 @@ export class JobController extends QueueController {
         this.enqueue(objectKey(j));
       },
     });
-    this.podInf.addEventHandler({
-      add: (p) => {
-        const owner = this.ownerOf(p);
-        if (owner) {
-          if (p.metadata?.deletionTimestamp) this.expectations.deletionObserved(owner, p.metadata.uid);
-          else this.expectations.creationObserved(owner);
-          this.enqueue(owner);
-        } else if (!controllerRef(p)) this.matching(p);
-      },
-      update: (o, p) => {
-        if (o.metadata?.resourceVersion === p.metadata?.resourceVersion) return;
-        const owner = this.ownerOf(p);
-        if (p.metadata?.deletionTimestamp && owner) this.expectations.deletionObserved(owner, p.metadata.uid);
-        if (!sameOwnerRefs(o, p)) {
-          const prev = this.ownerOf(o);
-          if (prev) this.enqueue(prev);
-        }
-        if (owner) this.enqueue(owner);
-        else if (!controllerRef(p) && !sameStringMap(o.metadata?.labels, p.metadata?.labels)) this.matching(p);
-      },
-      delete: (p) => {
-        const owner = this.ownerOf(p);
-        if (!owner) return;
-        this.expectations.deletionObserved(owner, p.metadata!.uid);
-        this.enqueue(owner);
-      },
-    });
-  }
-
-  private ownerOf(p: Pod): string | undefined {
-    const ref = controllerRef(p);
-    if (!ref || ref.kind !== "Job") return undefined;
-    const key = `${p.metadata!.namespace}/${ref.name}`;
-    const j = this.jobInf.get(key);
-    return j && j.metadata?.uid === ref.uid ? key : undefined;
-  }
-
-  private matching(p: Pod): void {
-    for (const j of this.jobInf.byIndex(BY_NAMESPACE, p.metadata!.namespace)) {
-      if (selects(j.spec?.selector, p.metadata?.labels)) this.enqueue(objectKey(j));
-    }
+    const owned = ownedPodEvents({ kind: "Job", owners: this.jobInf, expectations: this.expectations, enqueue: (k) => this.enqueue(k) });
+    this.podInf.addEventHandler(owned.handler);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
