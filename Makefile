@@ -58,13 +58,15 @@ down:
 	./bin/corral down
 
 ## bench: the benchmarks (they print their figures and the reference's)
-bench: bench-api bench-scheduler bench-pod-startup bench-service
+bench: bench-api bench-scheduler bench-pod-startup bench-service bench-controllers
 bench-api: build
 	node bench/dist/api/main.js
 bench-scheduler: build
 	node bench/dist/scheduler/main.js
 bench-pod-startup: deps build
 	node bench/dist/pod-startup/main.js
+bench-controllers: build
+	node bench/dist/controllers/main.js
 bench-service: deps build
 	node bench/dist/service/main.js
 

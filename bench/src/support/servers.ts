@@ -89,7 +89,7 @@ export async function startServers(): Promise<Servers> {
   const [etcdPort, etcdPeer, natsPort, natsMon, apiPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const procs: ChildProcess[] = [];
   const run = (cmd: string, args: string[]) => {
-    const p = spawn(cmd, args, { stdio: ["ignore", "ignore", "ignore"] });
+    const p = spawn(cmd, args, { stdio: ["ignore", "ignore", process.env.BENCH_SERVER_LOGS ? "inherit" : "ignore"] });
     procs.push(p);
     return p;
   };
