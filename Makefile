@@ -1,7 +1,7 @@
 # Corral's front door. `make up` brings a local cluster up with a sample app; `make test` runs every test.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: all deps npm build generate images test test-unit test-integration up down bench bench-api bench-scheduler bench-pod-startup bench-service clean
+.PHONY: all deps npm build generate images test test-unit test-integration up down bench bench-api bench-scheduler bench-pod-startup bench-service bench-controllers clean
 
 APT_PACKAGES := etcd-server etcd-client nats-server docker.io docker-compose containerd runc nftables iptables iproute2 \
 	containernetworking-plugins busybox-static debootstrap docker-registry apache2-utils make jq curl ca-certificates

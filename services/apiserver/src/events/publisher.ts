@@ -321,7 +321,9 @@ export class EventPublisher {
     this.stopped = true;
     this.elected = false;
     this.stopWatcher();
-    await Promise.race([this.acksSettled(), new Promise((r) => setTimeout(r, ACK_TIMEOUT_MS))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.acksSettled(), new Promise((r) => (timer = setTimeout(r, ACK_TIMEOUT_MS)))]);
+    clearTimeout(timer);
     if (this.ackTimer) clearInterval(this.ackTimer);
     this.ackSub?.unsubscribe();
     if (this.campaign) await this.campaign.resign().catch(() => {});
