@@ -1,12 +1,25 @@
 import { create } from "@bufbuild/protobuf";
 import { ConfigMapSchema, ConfigMaps, type ConfigMap } from "@corral/api";
 import { Informer, objectKey } from "@corral/client";
+import { Code, errorCode } from "@corral/grpc";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startControlPlane, type ControlPlane } from "../support/control-plane.js";
 
 const cm = (name: string, v: string) =>
   create(ConfigMapSchema, { metadata: { name, namespace: "default" }, data: { v } });
+
+/** Retries a call while the server is unreachable (UNAVAILABLE), for up to 10 s. */
+async function untilAvailable<T>(call: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (errorCode(err) !== Code.UNAVAILABLE || i >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
 
 /** Records handler calls and resolves waiters when a predicate over them holds. */
 class Recorder {
@@ -59,8 +72,9 @@ describe("Informer", () => {
 
       // Changes made while the apiserver is down and coming back are not lost.
       await cp.restartServer(0);
-      await client.delete({ namespace: "default", name: "inf-a" });
-      await client.create(cm("inf-c", "3"));
+      // The client's channel may still be backing off from the restart: retry as a user would.
+      await untilAvailable(() => client.delete({ namespace: "default", name: "inf-a" }));
+      await untilAvailable(() => client.create(cm("inf-c", "3")));
       await rec.until(() => rec.log.includes("delete inf-a") && rec.log.includes("add inf-c"), "delete and add after restart");
       assert.equal(inf.get("default/inf-a"), undefined);
       assert.deepEqual(inf.list().map(objectKey).sort(), ["default/inf-b", "default/inf-c"]);
