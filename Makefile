@@ -43,7 +43,7 @@ test-integration: build images
 
 ## test: unit tests, then integration tests against real etcd and NATS in containers
 test: deps build images
-	node --test --test-reporter=spec --test-concurrency=2 $(UNIT_TESTS) $(INTEGRATION_TESTS)
+	node --test --test-reporter=spec --test-concurrency=2 --test-timeout=600000 $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 ## up: install what is needed, start the local cluster, apply the sample app
 up: deps build

@@ -21,7 +21,7 @@ describe("Service address allocation", { timeout: 180_000 }, () => {
 
   const svcs = () => cp.clients.for(Services);
   const make = (name: string, spec: Spec, namespace = "default") =>
-    svcs().create(create(ServiceSchema, { metadata: { name, namespace }, spec: { ports: [{ port: 80 }], ...spec } }));
+    svcs().create(create(ServiceSchema, { metadata: { name, namespace }, spec: { ports: [{ port: 80 }], ...spec } }), { timeoutMs: 20_000 });
   const refused = async (p: Promise<unknown>, re: RegExp) => {
     await assert.rejects(p, (err: unknown) => {
       assert.match(errorMessage(err), re);
@@ -107,6 +107,16 @@ describe("Service address allocation", { timeout: 180_000 }, () => {
   test("allocations survive an apiserver restart", async () => {
     const kept: Service = await make("kept", { clusterIp: "10.101.0.55", type: "NodePort", ports: [{ port: 80, nodePort: 30055 }] });
     await cp.restartServer(0);
+    // The client's channel may still be backing off from the restart: wait until it answers.
+    for (let i = 0; ; i++) {
+      try {
+        await svcs().get({ namespace: "default", name: "kept" }, { timeoutMs: 2_000 });
+        break;
+      } catch (err) {
+        if (i >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     await refused(make("after-restart", { clusterIp: kept.spec!.clusterIp }), /provided IP is already allocated/);
     await refused(make("after-restart", { type: "NodePort", ports: [{ port: 80, nodePort: 30055 }] }), /provided port is already allocated/);
     const fresh = await Promise.all(Array.from({ length: 20 }, (_, i) => make(`fresh${i}`, {})));
