@@ -22,3 +22,4 @@ export function createLogger(component: string, opts: LoggerOptions = {}): Logge
 export function objectKeys(kind: string, namespace: string | undefined, name: string | undefined) {
   return namespace ? { kind, namespace, name } : { kind, name };
 }
+export { stopOnSignals } from "./shutdown.js";

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createLogger } from "@corral/logging";
+import { createLogger, stopOnSignals } from "@corral/logging";
 import { parseArgs } from "node:util";
 import { ApiServer } from "./server.js";
 
@@ -33,15 +33,7 @@ try {
     },
     log,
   });
-  const shutdown = (signal: string) => {
-    log.info({ signal }, "shutting down");
-    server.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  stopOnSignals(log, "shutting down", () => server.stop());
 } catch (err) {
   log.fatal({ err: (err as Error).message }, "apiserver failed to start");
   process.exit(1);

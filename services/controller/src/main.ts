@@ -12,7 +12,7 @@
 //   --default-toleration-seconds SECONDS   (default 10) how long pods stay on a not-ready/unreachable node
 //   --job-backoff-seconds SECONDS          (default 10) first delay before a failed Job pod is replaced (doubles, max 360)
 //   --concurrent-syncs NAME=N,...          workers per controller, e.g. deployment=10,replicaset=10
-import { createLogger } from "@corral/logging";
+import { createLogger, stopOnSignals } from "@corral/logging";
 import { parseArgs } from "node:util";
 import { ControllerManager, selectControllers } from "./manager.js";
 
@@ -80,12 +80,4 @@ const cm = await ControllerManager.start({
   workers,
   log,
 });
-const shutdown = (signal: string) => {
-  log.info({ signal }, "shutting down");
-  cm.stop().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on("SIGTERM", () => shutdown("SIGTERM"));
-process.on("SIGINT", () => shutdown("SIGINT"));
+stopOnSignals(log, "shutting down", () => cm.stop());

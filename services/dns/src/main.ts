@@ -9,7 +9,7 @@
 //   --no-add-address        do not put the address on lo (it is there already)
 //   --cleanup               remove the address from lo (if it carries the label) and exit, as `corral down`
 // SIGTERM/SIGINT stop it; the address stays on lo unless this process added it.
-import { createLogger } from "@corral/logging";
+import { createLogger, stopOnSignals } from "@corral/logging";
 import { parseArgs } from "node:util";
 import { ClusterDns, DEFAULT_ADDRESS_LABEL, removeDnsAddress } from "./server.js";
 
@@ -52,15 +52,7 @@ try {
     addAddress: !values["no-add-address"],
     log,
   });
-  const shutdown = (signal: string) => {
-    log.info({ signal }, "stopping");
-    dns.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  stopOnSignals(log, "stopping", () => dns.stop());
 } catch (err) {
   log.fatal({ err: (err as Error).message }, "cluster DNS failed to start");
   process.exit(1);

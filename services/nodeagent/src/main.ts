@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { create } from "@bufbuild/protobuf";
 import { DNSConfigSchema } from "@corral/cri";
-import { createLogger } from "@corral/logging";
+import { createLogger, stopOnSignals } from "@corral/logging";
 import { Command } from "commander";
 import { hostname } from "node:os";
 import { NodeAgent } from "./agent.js";
@@ -55,12 +55,4 @@ const agent = await NodeAgent.start({
   process.exit(1);
 });
 
-let stopping = false;
-for (const sig of ["SIGTERM", "SIGINT"] as const) {
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal: sig }, "stopping (pods keep running)");
-    void agent.stop().finally(() => process.exit(0));
-  });
-}
+stopOnSignals(log, "stopping (pods keep running)", () => agent.stop());

@@ -10,7 +10,7 @@
 //   --masquerade-bit N             packet-mark bit asking for masquerade (default 14)
 //   --cleanup                      remove the table and exit (what `corral down` does after stopping the proxy)
 // SIGTERM/SIGINT stop it and leave the table in place: Services keep working until it is back.
-import { createLogger } from "@corral/logging";
+import { createLogger, stopOnSignals } from "@corral/logging";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { Nft, validTableName } from "./nft.js";
@@ -73,15 +73,7 @@ try {
     masqueradeBit: bit,
     log,
   });
-  const shutdown = (signal: string) => {
-    log.info({ signal }, "stopping (the table stays)");
-    proxy.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  stopOnSignals(log, "stopping (the table stays)", () => proxy.stop());
 } catch (err) {
   log.fatal({ err: (err as Error).message }, "proxy failed to start");
   process.exit(1);

@@ -6,7 +6,7 @@
 //   --lease-duration-seconds N   (default 15) how long a silent leader keeps the Lease
 //   --lease-retry-ms N           (default 2000) how often the leader renews and followers retry
 //   --config FILE                scheduler configuration (YAML): profiles, plugins, weights
-import { createLogger } from "@corral/logging";
+import { createLogger, stopOnSignals } from "@corral/logging";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, parseConfig, type SchedulerConfiguration } from "./config.js";
@@ -66,15 +66,7 @@ try {
     config,
     log,
   });
-  const shutdown = (signal: string) => {
-    log.info({ signal }, "shutting down");
-    scheduler.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  stopOnSignals(log, "shutting down", () => scheduler.stop());
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`corral-scheduler: --config ${values.config}: ${err.message}\n`);

@@ -12,7 +12,7 @@
 //   --lease-renew-seconds 10      Lease heartbeat period per node
 //   --max-in-flight 64            concurrent writes to the apiserver
 //   --delete-on-exit              remove the Nodes and their Leases on SIGTERM/SIGINT
-import { createLogger } from "@corral/logging";
+import { createLogger, stopOnSignals } from "@corral/logging";
 import { parseArgs } from "node:util";
 import { SimulatedNodes } from "./simnodes.js";
 
@@ -99,15 +99,7 @@ try {
     log,
   });
   log.info({ nodes: sim.nodeNames.length }, "serving simulated nodes");
-  const shutdown = (signal: string) => {
-    log.info({ signal, deleteNodes: deleteOnExit }, "shutting down");
-    sim.stop({ deleteNodes: deleteOnExit }).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  stopOnSignals(log, deleteOnExit ? "shutting down (deleting the nodes)" : "shutting down", () => sim.stop({ deleteNodes: deleteOnExit }));
 } catch (err) {
   log.fatal({ err: (err as Error).message }, "simulated nodes failed to start");
   process.exit(1);
