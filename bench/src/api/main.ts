@@ -1,11 +1,11 @@
 // bench/api: apiserver create throughput and latency against raw etcd puts of the same bytes,
 // and watch delivery latency with 100 watchers. Prints its figures and the reference's.
 import { create, toBinary } from "@bufbuild/protobuf";
-import { ConfigMapSchema, ConfigMaps, Namespaces } from "@corral/api";
+import { ConfigMapSchema, ConfigMaps } from "@corral/api";
 import { Clientset } from "@corral/client";
 import { Etcd3 } from "etcd3";
 import { closedLoop, fmt, percentile } from "../support/stats.js";
-import { CpuMeter, histogramTotals, startServers } from "../support/servers.js";
+import { CpuMeter, histogramTotals, startServers, waitForApi } from "../support/servers.js";
 
 const CONCURRENCY = 32;
 const CREATES = Number(process.env.BENCH_CREATES ?? 20_000);
@@ -18,17 +18,6 @@ const payload = (i: number) =>
     data: { "config.yaml": "x".repeat(256) },
   });
 
-async function waitForApi(cs: Clientset): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      await cs.for(Namespaces).get({ name: "default" }, { timeoutMs: 500 });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error("apiserver not ready");
-}
 
 const servers = await startServers();
 try {

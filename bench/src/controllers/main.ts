@@ -8,7 +8,7 @@ import { ControllerManager } from "@corral/controller";
 import { createLogger } from "@corral/logging";
 import { Scheduler } from "@corral/scheduler";
 import { SimulatedNodes } from "@corral/simnode";
-import { startServers } from "../support/servers.js";
+import { startServers, waitForApi } from "../support/servers.js";
 
 const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 1000);
 const NODES = Number(process.env.BENCH_NODES ?? 100);
@@ -48,15 +48,7 @@ async function main(): Promise<void> {
   const servers = await startServers();
   const log = createLogger("bench", { level: "warn" });
   const clients = Clientset.connect(servers.apiAddress);
-  for (let i = 0; ; i++) {
-    try {
-      await clients.for(Namespaces).get({ name: "default" }, { timeoutMs: 500 });
-      break;
-    } catch (err) {
-      if (i > 300) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await waitForApi(clients);
   await clients.for(Namespaces).create(create(NamespaceSchema, { metadata: { name: "bench" } }));
   const nodes = await SimulatedNodes.start({ clients, count: NODES, prefix: "sim-", runningDelayMs: 0, log });
   const scheduler = await Scheduler.start({ clients, leaderElect: false, log });

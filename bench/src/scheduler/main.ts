@@ -21,7 +21,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closedLoop, percentile } from "../support/stats.js";
-import { histogramTotals, startServers, type Servers } from "../support/servers.js";
+import { histogramTotals, startServers, type Servers, waitForApi } from "../support/servers.js";
 
 const NODE_COUNTS = (process.env.BENCH_SCHED_NODES ?? "5000,500").split(",").map(Number);
 const PODS = Number(process.env.BENCH_SCHED_PODS ?? 10_000);
@@ -134,17 +134,6 @@ async function stopProcess(p: ChildProcess | undefined): Promise<void> {
   clearTimeout(t);
 }
 
-async function waitForApi(cs: Clientset): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      await cs.for(Namespaces).get({ name: "default" }, { timeoutMs: 500 });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error("apiserver not ready");
-}
 
 async function waitForNodes(cs: Clientset, n: number, timeoutMs = 120_000): Promise<void> {
   const end = Date.now() + timeoutMs;

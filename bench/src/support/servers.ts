@@ -1,3 +1,5 @@
+import { Namespaces } from "@corral/api";
+import type { Clientset } from "@corral/client";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -118,4 +120,17 @@ export async function startServers(): Promise<Servers> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves once the apiserver answers (it starts after etcd and NATS, in its own process). */
+export async function waitForApi(cs: Clientset): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      await cs.for(Namespaces).get({ name: "default" }, { timeoutMs: 500 });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error("apiserver not ready");
 }
