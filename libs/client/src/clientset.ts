@@ -1,5 +1,6 @@
 import type { ApiObject, KindInfo } from "@corral/api";
 import { connect, type Connection } from "@corral/grpc";
+import type { ChannelOptions } from "@grpc/grpc-js";
 import { resourceClient, type ResourceClient } from "./resource.js";
 
 /** One connection to the apiserver and a typed client per kind, made on first use. */
@@ -8,8 +9,8 @@ export class Clientset {
 
   constructor(readonly connection: Connection) {}
 
-  static connect(address: string): Clientset {
-    return new Clientset(connect(address));
+  static connect(address: string, options?: ChannelOptions): Clientset {
+    return new Clientset(connect(address, options));
   }
 
   for<T extends ApiObject>(kind: KindInfo<T>): ResourceClient<T> {

@@ -55,6 +55,7 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   "grpc.keepalive_time_ms": 30_000,
   "grpc.keepalive_timeout_ms": 10_000,
   "grpc.keepalive_permit_without_calls": 1,
+  "grpc.enable_channelz": 0,
 };
 
 function callOptions(opts?: CallOpts): CallOptions {

@@ -54,7 +54,12 @@ export class SchedulerCache implements ClusterView {
       this.position.delete(name);
     }
     // Pods still bound to a deleted node keep their NodeInfo until they go too.
-    if (ni.pods.size === 0) this.nodes.delete(name);
+    if (ni.pods.size === 0) this.drop(ni);
+  }
+
+  private drop(ni: NodeInfo): void {
+    this.nodes.delete(ni.name);
+    ni.release();
   }
 
   nodeInfos(): readonly NodeInfo[] {
@@ -133,7 +138,7 @@ export class SchedulerCache implements ClusterView {
     const ni = this.nodes.get(st.nodeName);
     if (ni) {
       ni.removePod(key);
-      if (!ni.node && ni.pods.size === 0) this.nodes.delete(st.nodeName);
+      if (!ni.node && ni.pods.size === 0) this.drop(ni);
     }
     const ns = this.byNamespace.get(st.info.namespace);
     if (ns) {

@@ -440,6 +440,7 @@ export class Scheduler {
     await this.main;
     await Promise.allSettled([...this.bindings]);
     if (this.statsTimer) clearInterval(this.statsTimer);
+    this.logStats();
     this.queue.close();
     await Promise.all([this.nodeInformer.stop(), this.podInformer.stop()]);
     if (this.ownsClients) this.clients.close();

@@ -2,6 +2,15 @@
 // MostAllocated (bin-pack: prefer the fullest) and BalancedAllocation (prefer a node whose cpu
 // and memory would be used in equal fractions). Each is computed as if the pod were placed.
 import type { NodeInfo } from "../framework/node-info.js";
+import {
+  ALLOC_MEMORY,
+  ALLOC_MILLI_CPU,
+  NONZERO_MEMORY,
+  NONZERO_MILLI_CPU,
+  nodeTable,
+  REQ_MEMORY,
+  REQ_MILLI_CPU,
+} from "../framework/node-table.js";
 import type { PodInfo } from "../framework/pod-info.js";
 import { CPU, EPHEMERAL_STORAGE, MEMORY } from "../framework/resources.js";
 import { MAX_NODE_SCORE, type PluginArgs } from "../framework/types.js";
@@ -65,16 +74,19 @@ export function mostRequestedScore(requested: number, allocatable: number): numb
 /** Weighted mean of a per-resource score, over resources the node has (Kubernetes skips the others). */
 function weighted(pod: PodInfo, node: NodeInfo, resources: readonly ResourceWeight[], f: (req: number, alloc: number) => number): number {
   if (resources === DEFAULT_RESOURCES) {
-    // cpu and memory, weight 1 each: the common case, without the per-resource lookups.
-    const a = node.allocatable;
+    // cpu and memory, weight 1 each: the common case, from the packed table.
+    const t = nodeTable();
+    const o = node.slot;
+    const cpu = t[o + ALLOC_MILLI_CPU]!;
+    const mem = t[o + ALLOC_MEMORY]!;
     let sum = 0;
     let n = 0;
-    if (a.milliCPU > 0) {
-      sum += f(node.nonZeroRequested.milliCPU + pod.nonZero.milliCPU, a.milliCPU);
+    if (cpu > 0) {
+      sum += f(t[o + NONZERO_MILLI_CPU]! + pod.nonZero.milliCPU, cpu);
       n++;
     }
-    if (a.memory > 0) {
-      sum += f(node.nonZeroRequested.memory + pod.nonZero.memory, a.memory);
+    if (mem > 0) {
+      sum += f(t[o + NONZERO_MEMORY]! + pod.nonZero.memory, mem);
       n++;
     }
     return n === 0 ? 0 : Math.floor(sum / n);
@@ -101,10 +113,13 @@ export function mostAllocatedScore(pod: PodInfo, node: NodeInfo, resources: read
 /** 100 × (1 − standard deviation of the used fractions); fractions above 1 count as 1. */
 export function balancedAllocationScore(pod: PodInfo, node: NodeInfo, resources: readonly ResourceWeight[] = DEFAULT_RESOURCES): number {
   if (resources === DEFAULT_RESOURCES) {
-    const a = node.allocatable;
-    if (a.milliCPU > 0 && a.memory > 0) {
-      const fc = Math.min(1, (node.requested.milliCPU + pod.requests.milliCPU) / a.milliCPU);
-      const fm = Math.min(1, (node.requested.memory + pod.requests.memory) / a.memory);
+    const t = nodeTable();
+    const o = node.slot;
+    const cpu = t[o + ALLOC_MILLI_CPU]!;
+    const mem = t[o + ALLOC_MEMORY]!;
+    if (cpu > 0 && mem > 0) {
+      const fc = Math.min(1, (t[o + REQ_MILLI_CPU]! + pod.requests.milliCPU) / cpu);
+      const fm = Math.min(1, (t[o + REQ_MEMORY]! + pod.requests.memory) / mem);
       return Math.floor((1 - Math.abs((fc - fm) / 2)) * MAX_NODE_SCORE);
     }
   }

@@ -1,14 +1,18 @@
 // SelectorSpread (score): spreads the pods of one owner (the controller in ownerReferences: a
 // ReplicaSet, a StatefulSet, a Job) across nodes. A node with fewer of the owner's pods scores
-// higher. The cache counts pods per owner per node, so a score is one map lookup.
+// higher. The cache counts pods per owner per node (node-table.ts), so a score is one lookup in the
+// owner's small map.
 import type { NodeInfo } from "../framework/node-info.js";
+import { ownerCounts } from "../framework/node-table.js";
 import { SKIP, MAX_NODE_SCORE, type Plugin } from "../framework/types.js";
 
 export const NAME = "SelectorSpread";
 
 export function ownerPodCount(ownerId: number, node: NodeInfo): number {
-  return node.ownerCounts.get(ownerId) ?? 0;
+  return ownerCounts(ownerId).get(node.slot) ?? 0;
 }
+
+const STATE_KEY = "SelectorSpread/counts";
 
 /** Fewest owner pods → 100, most → 0 (scaled by the most any feasible node has). */
 export function normalizeSpread(scores: number[]): void {
@@ -22,8 +26,11 @@ export function normalizeSpread(scores: number[]): void {
 export function selectorSpread(): Plugin {
   return {
     name: NAME,
-    preScore: (_s, pod) => (pod.ownerId ? undefined : SKIP),
-    score: (_s, pod, node) => ownerPodCount(pod.ownerId, node),
+    preScore(state, pod) {
+      if (!pod.ownerId) return SKIP;
+      state.write(STATE_KEY, ownerCounts(pod.ownerId));
+    },
+    score: (state, pod, node) => state.read<ReadonlyMap<number, number>>(STATE_KEY)?.get(node.slot) ?? ownerPodCount(pod.ownerId, node),
     normalizeScore: (_s, _p, scores) => normalizeSpread(scores),
   };
 }
