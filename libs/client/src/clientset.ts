@@ -1,6 +1,5 @@
 import type { ApiObject, KindInfo } from "@corral/api";
-import { connect, type Connection } from "@corral/grpc";
-import type { ChannelOptions } from "@grpc/grpc-js";
+import { connect, type ChannelOptions, type Connection } from "@corral/grpc";
 import { resourceClient, type ResourceClient } from "./resource.js";
 
 /** One connection to the apiserver and a typed client per kind, made on first use. */

@@ -73,10 +73,16 @@ export function createClient<S extends DescService>(service: S, conn: Connection
     if (method.methodKind === "unary") {
       out[method.localName] = (req: unknown, opts?: CallOpts) =>
         new Promise((resolve, reject) => {
-          const call = fn(create(method.input, req as never), callOptions(opts), (err: ServiceError | null, res: unknown) =>
-            err ? reject(err) : resolve(res),
-          ) as { cancel(): void };
-          opts?.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+          const signal = opts?.signal;
+          const onAbort = () => call.cancel();
+          const call = fn(create(method.input, req as never), callOptions(opts), (err: ServiceError | null, res: unknown) => {
+            // A long-lived signal (a controller's) sees many calls: each takes its listener back.
+            signal?.removeEventListener("abort", onAbort);
+            if (err) reject(err);
+            else resolve(res);
+          }) as { cancel(): void };
+          signal?.addEventListener("abort", onAbort, { once: true });
+          if (signal?.aborted) call.cancel();
         });
     } else if (method.methodKind === "server_streaming") {
       out[method.localName] = (req: unknown, opts?: CallOpts) => {
