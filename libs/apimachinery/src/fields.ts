@@ -64,6 +64,11 @@ const FIELD_ALIASES: Readonly<Record<string, Readonly<Record<string, string>>>> 
   "corral.v1.Job": { "status.successful": "status.succeeded" },
 };
 
+/** The path into a message of type `typeName` ("corral.v1.Event") that a selectable field name stands for. */
+export function fieldSelectorPath(typeName: string, field: string): string {
+  return FIELD_ALIASES[typeName]?.[field] ?? field;
+}
+
 /** The fields a kind ("Pod") may be selected by; every kind allows metadata.name and metadata.namespace. */
 export function allowedFieldSelectors(kind: string): readonly string[] {
   return [...METADATA_FIELDS, ...(KIND_FIELDS[kind] ?? [])];
@@ -165,7 +170,7 @@ function property(obj: Record<string, unknown>, name: string): unknown {
  * "true"/"false", anything missing (or not a scalar) as "".
  */
 export function fieldValue(obj: Message, field: string): string {
-  const path = FIELD_ALIASES[obj.$typeName]?.[field] ?? field;
+  const path = fieldSelectorPath(obj.$typeName, field);
   let cur: unknown = obj;
   for (const seg of path.split(".")) {
     if (!isRecord(cur)) return "";

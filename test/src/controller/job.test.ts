@@ -4,7 +4,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Jobs, JobSchema, JobSpecSchema, type Job } from "@corral/api";
 import { writeConfig } from "@corral/client";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -94,5 +94,38 @@ describe("Jobs on a real node", { timeout: 600_000 }, () => {
     const j = await jobs.until("slow failed", finished("slow", "Failed"), 60_000, (all) => all.map((x) => x.status));
     assert.equal(j.status!.conditions.find((k) => k.type === "Failed")!.reason, "DeadlineExceeded");
     await c.pods.until("slow's pod stopped", () => jobPods("slow").every((p) => !live(p)) || undefined, 60_000);
+  });
+
+  it("a Kubernetes Job manifest without a selector applies (twice) and runs to completion", async () => {
+    const file = join(dir, "pi.yaml");
+    await writeFile(
+      file,
+      [
+        "apiVersion: batch/v1",
+        "kind: Job",
+        "metadata:",
+        "  name: pi",
+        "spec:",
+        "  backoffLimit: 0",
+        "  template:",
+        "    spec:",
+        "      restartPolicy: Never",
+        "      terminationGracePeriodSeconds: 1",
+        "      containers:",
+        "      - name: pi",
+        `        image: ${c.image}`,
+        "        command: [\"sh\", \"-c\", \"echo 3.14\"]",
+        "",
+      ].join("\n"),
+    );
+    for (const verb of ["created", "unchanged"]) {
+      const r = await corral("apply", "-f", file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`job.batch/pi ${verb}`));
+    }
+    const j = await jobs.until("pi complete", finished("pi", "Complete"), 120_000, (all) => all.map((x) => x.status));
+    assert.deepEqual(j.spec!.selector!.matchLabels, { "batch.kubernetes.io/controller-uid": j.metadata!.uid });
+    const logs = await corral("logs", "job/pi");
+    assert.equal(logs.stdout, "3.14\n", logs.stderr);
   });
 });

@@ -6,11 +6,13 @@ import {
   PodStatusSchema,
   type ApiObject,
   type KindInfo,
+  type Job,
   type Namespace,
   type Pod,
   type Secret,
 } from "@corral/api";
 import { randomUUID } from "node:crypto";
+import { generateJobSelector, keepGeneratedSelector, needsGeneratedSelector } from "./job-selector.js";
 
 // Pure rules for the fields the server owns. Kept apart from storage so they are tested without etcd.
 
@@ -44,10 +46,20 @@ export function normalizeContent(kind: KindInfo, obj: ApiObject): void {
   }
 }
 
+/** Create-only defaults that validation must see: a Job's generated selector (it needs the uid to come). */
+export function defaultForCreate(kind: KindInfo, obj: ApiObject, uid: string): void {
+  if (kind.kind === "Job") generateJobSelector(obj as Job, uid);
+}
+
+/** True when defaultForCreate changes the object (the request's bytes then cannot be stored as sent). */
+export function changedByCreateDefaults(kind: KindInfo, obj: ApiObject): boolean {
+  return kind.kind === "Job" && needsGeneratedSelector(obj as Job);
+}
+
 /** Sets what the server owns on create: uid, timestamps, generation, initial status. */
-export function prepareForCreate(kind: KindInfo, obj: ApiObject, now: Date): void {
+export function prepareForCreate(kind: KindInfo, obj: ApiObject, now: Date, uid: string = randomUUID()): void {
   const m = obj.metadata!;
-  m.uid = randomUUID();
+  m.uid = uid;
   m.creationTimestamp = timestampFromDate(now);
   m.resourceVersion = "";
   m.generation = 1n;
@@ -113,6 +125,7 @@ export function mergeForUpdateInPlace(kind: KindInfo, current: ApiObject, incomi
   m.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
   m.resourceVersion = "";
   if (kind.hasStatus) next.status = (current as WithStatus).status;
+  if (kind.kind === "Job") keepGeneratedSelector(current as Job, next as Job);
   m.generation = specChanged(kind, current, next) ? cm.generation + 1n : cm.generation;
   return next;
 }

@@ -13,6 +13,8 @@ import {
   SecretSchema,
   Secrets,
   GetRequestSchema,
+  JobSchema,
+  Jobs,
   ListRequestSchema,
   NamespaceSchema,
   Namespaces,
@@ -51,6 +53,7 @@ async function setup() {
     nodes: new ResourceRegistry(Nodes, deps),
     deployments: new ResourceRegistry(Deployments, deps),
     secrets: new ResourceRegistry(Secrets, deps),
+    jobs: new ResourceRegistry(Jobs, deps),
   };
 }
 
@@ -254,3 +257,48 @@ function getRequest(name: string) {
 function listRequest(init: { namespace?: string; labelSelector?: string; limit?: bigint; continue?: string }): ListRequest {
   return create(ListRequestSchema, init);
 }
+
+describe("Job selector generation", () => {
+  const job = (name: string, spec: Record<string, unknown> = {}) =>
+    create(JobSchema, {
+      metadata: { name, namespace: "default" },
+      spec: { template: { metadata: { labels: { app: "batch" } }, spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } }, ...spec },
+    });
+  const jobGet = (name: string) => create(GetRequestSchema, { name, namespace: "default" });
+
+  it("gives a Job without a selector one on its uid, and its template the matching labels (as Kubernetes does)", async () => {
+    const { jobs } = await setup();
+    const request = toBinary(JobSchema, job("pi"));
+    const { obj } = await jobs.createOwned(fromBinary(JobSchema, request), request);
+    const uid = obj.metadata!.uid;
+    assert.deepEqual(obj.spec?.selector?.matchLabels, { "batch.kubernetes.io/controller-uid": uid });
+    assert.deepEqual(obj.spec?.template?.metadata?.labels, {
+      app: "batch",
+      "batch.kubernetes.io/controller-uid": uid,
+      "controller-uid": uid,
+      "batch.kubernetes.io/job-name": "pi",
+      "job-name": "pi",
+    });
+    assert.ok(equals(JobSchema, await jobs.get(jobGet("pi")), obj), "stored as answered");
+  });
+
+  it("keeps the generated selector when the manifest is applied again without one", async () => {
+    const { jobs } = await setup();
+    const created = await jobs.create(job("pi"));
+    const again = job("pi", { backoffLimit: 2 });
+    const updated = await jobs.update(again);
+    assert.deepEqual(updated.spec?.selector, created.spec?.selector);
+    assert.deepEqual(updated.spec?.template?.metadata?.labels, created.spec?.template?.metadata?.labels);
+    assert.equal(updated.spec?.backoffLimit, 2);
+  });
+
+  it("keeps a selector the Job brings, and wants one with manualSelector", async () => {
+    const { jobs } = await setup();
+    const own = await jobs.create(
+      job("own", { selector: { matchLabels: { app: "batch" } } }),
+    );
+    assert.deepEqual(own.spec?.selector?.matchLabels, { app: "batch" });
+    assert.equal(own.spec?.template?.metadata?.labels["batch.kubernetes.io/controller-uid"], undefined);
+    await assert.rejects(jobs.create(job("manual", { manualSelector: true })), rejectsWith(Code.INVALID_ARGUMENT, /spec\.selector: Required value/));
+  });
+});

@@ -22,6 +22,7 @@ import {
 import { formatFieldErrors, isDNS1123Subdomain, validateObject, validateUpdate } from "@corral/apimachinery";
 import { Code, GrpcError } from "@corral/grpc";
 import type { Logger } from "@corral/logging";
+import { randomUUID } from "node:crypto";
 import type { WatchFeed } from "../events/event-hub.js";
 import { Encoded } from "../grpc-service.js";
 import { CompactedError, type EtcdStore, type KeyValue } from "../storage/etcd-store.js";
@@ -36,10 +37,12 @@ import {
   withResourceVersion,
 } from "../storage/wire.js";
 import { decodeContinue, encodeContinue } from "./continue-token.js";
-import { compileFilter, matchAll, type ObjectFilter } from "./filter.js";
+import { compileSelectors, matchAll } from "./filter.js";
 import type { NamespaceGuard } from "./namespace-guard.js";
 import type { WriteHook } from "./write-hook.js";
 import {
+  changedByCreateDefaults,
+  defaultForCreate,
   finalizersForDeletion,
   mergeForStatusUpdate,
   mergeForUpdateInPlace,
@@ -184,10 +187,12 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
     const amend = request !== undefined && !this.hook && this.amendable(obj, request);
     normalizeMeta(this.k, obj);
     normalizeContent(this.k, obj);
+    const uid = randomUUID();
+    defaultForCreate(this.k, obj, uid);
     this.validate(obj);
     const m = obj.metadata!;
     if (this.kind.namespaced) await this.deps.namespaces.assertCanCreateIn(m.namespace);
-    prepareForCreate(this.k, obj, this.now());
+    prepareForCreate(this.k, obj, this.now(), uid);
     for (let attempt = 0; ; attempt++) {
       const key = objectKey(this.k, m.namespace, m.name);
       let bytes: Uint8Array | undefined;
@@ -216,6 +221,7 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
   private amendable(obj: T, request: Uint8Array): boolean {
     const m = obj.metadata;
     if (!m || !m.name || this.kind.kind === "Secret") return false; // generated names, Secret's stringData
+    if (changedByCreateDefaults(this.k, obj)) return false;
     if (this.kind.namespaced ? !m.namespace : m.namespace !== "") return false;
     if (m.uid || m.resourceVersion || m.generation !== 0n || m.creationTimestamp || m.deletionTimestamp || m.deletionGracePeriodSeconds !== undefined) {
       return false;
@@ -498,8 +504,9 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
     req: ListRequest,
     decodeAll: boolean,
   ): Promise<{ entries: { kv: KeyValue; obj?: T }[]; meta: { resourceVersion: string; continue: string } }> {
-    const filter = compileFilter(this.k, req.labelSelector, req.fieldSelector);
-    const decode = decodeAll || filter !== matchAll;
+    const { filter, bytes: bytesFilter } = compileSelectors(this.k, req.labelSelector, req.fieldSelector);
+    // Selectors are tested on the stored bytes where they can be; objects are decoded only when asked for.
+    const decode = decodeAll || (filter !== matchAll && !bytesFilter);
     const namespace = this.kind.namespaced ? req.namespace : "";
     const prefix = listPrefix(this.k, namespace || undefined);
     const limit = req.limit > 0n ? Number(req.limit) : 0;
@@ -521,7 +528,7 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
         for (; i < res.kvs.length && (!limit || entries.length < limit); i++) {
           const kv = res.kvs[i]!;
           const obj = decode ? this.decode(kv) : undefined;
-          if (!obj || filter(obj)) entries.push({ kv, obj });
+          if (obj ? filter(obj) : bytesFilter!(kv.value)) entries.push({ kv, obj });
         }
         const lastRead = res.kvs[i - 1]?.key;
         const moreHere = i < res.kvs.length || res.more;
@@ -553,7 +560,7 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
    * only to apply selectors.
    */
   async watch(req: WatchRequest, send: (ev: WatchEvent<T> | Encoded) => Promise<void>, signal: AbortSignal): Promise<void> {
-    const filter: ObjectFilter = compileFilter(this.k, req.labelSelector, req.fieldSelector);
+    const { filter, bytes: bytesFilter } = compileSelectors(this.k, req.labelSelector, req.fieldSelector);
     const namespace = this.kind.namespaced ? req.namespace : "";
     let rv: bigint;
     if (!req.resourceVersion || req.resourceVersion === "0") {
@@ -588,10 +595,12 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
       for await (const ev of this.deps.feed.follow(this.kind.resource, namespace || undefined, rv!, signal)) {
         let type = ev.type;
         if (filter !== matchAll) {
-          const matchesNow = filter(ev.object(schema));
+          // On the stored bytes when the selectors allow it; else on the objects, decoded once for all watchers.
+          const stored = ev.stored;
+          const matchesNow = bytesFilter ? bytesFilter(stored.object) : filter(ev.object(schema));
           if (type === "MODIFIED") {
-            const prev = ev.prevObject(schema);
-            const before = prev !== undefined && filter(prev);
+            const hasPrev = stored.prevObject.length > 0;
+            const before = hasPrev && (bytesFilter ? bytesFilter(stored.prevObject) : filter(ev.prevObject(schema)!));
             // An object entering or leaving a filtered watch looks like a create or a delete to it.
             if (matchesNow && !before) type = "ADDED";
             else if (!matchesNow && before) type = "DELETED";
