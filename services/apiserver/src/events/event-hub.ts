@@ -2,7 +2,7 @@ import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/proto
 import { StoredEventSchema, type StoredEvent } from "@corral/api";
 import type { Logger } from "@corral/logging";
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "nats";
-import { watchEventBytes } from "../storage/wire.js";
+import { namespacedName, watchEventBytes, withoutResourceVersion } from "../storage/wire.js";
 import { HDR_REVISION, STREAM, SUBJECT_ROOT, subjectToken } from "./subjects.js";
 import type { WatchSource } from "./watch-source.js";
 
@@ -78,6 +78,8 @@ interface HubEntry {
   /** "<resource>.<namespace token>" of the subject, to match watchers without parsing again. */
   scope: string;
   size: number;
+  /** "<namespace>/<name>" of the object, for latest(); "" when unreadable. */
+  key: string;
 }
 
 /** The hub dropped events this watcher had not read yet: it continues from its own consumer. */
@@ -109,6 +111,8 @@ export class EventHub {
   private ready = false;
   private generation = 0;
   private messages?: ConsumerMessages;
+  /** The newest event held for each object ("<namespace>/<name>"); objects deleted since are not in it. */
+  private readonly latestByKey = new Map<string, HubEntry>();
   private waiters: (() => void)[] = [];
   private readonly stopped = new AbortController();
   /** The stream's own limits, so the hub never resumes a watch the stream could not (OUT_OF_RANGE stays as documented). */
@@ -151,6 +155,20 @@ export class EventHub {
         });
       });
     }
+  }
+
+  /**
+   * The object as of the newest event held for it, with that event's revision (its
+   * mod_revision), if the hub has one. It may trail etcd by the watch latency: a read for a
+   * compare-and-swap, never an answer.
+   */
+  latest(key: string): { value: Uint8Array; modRevision: bigint } | undefined {
+    if (!this.ready) return undefined;
+    const e = this.latestByKey.get(key);
+    if (!e) return undefined;
+    // The event carries the object with its resourceVersion; the caller wants it as stored.
+    const value = withoutResourceVersion(e.event.stored.object, e.event.revision);
+    return value && { value, modRevision: e.event.revision };
   }
 
   /** True when the hub holds every event after `rv` (or will, as they arrive). */
@@ -204,6 +222,7 @@ export class EventHub {
     this.generation++;
     this.base += this.ring.length - this.head;
     this.ring = [];
+    this.latestByKey.clear();
     this.head = 0;
     this.bytes = 0;
     this.coveredFrom = coveredFrom;
@@ -238,7 +257,12 @@ export class EventHub {
     const scope = subject.startsWith(PREFIX) ? subject.slice(PREFIX.length, subject.lastIndexOf(".")) : "";
     const size = stored.object.length + stored.prevObject.length;
     const now = Date.now();
-    this.ring.push({ event: new FeedEvent(stored, true), at: now, scope, size });
+    const entry: HubEntry = { event: new FeedEvent(stored, true), at: now, scope, size, key: namespacedName(stored.object) ?? "" };
+    this.ring.push(entry);
+    if (entry.key) {
+      if (stored.type === "DELETED") this.latestByKey.delete(entry.key);
+      else this.latestByKey.set(entry.key, entry);
+    }
     this.bytes += size;
     const stale = this.ring.length - 1 - this.limits.cacheEvents;
     if (stale >= this.head) this.ring[stale]!.event.forget();
@@ -256,6 +280,7 @@ export class EventHub {
         this.ring[this.head]!.at < oldest)
     ) {
       const e = this.ring[this.head++]!;
+      if (e.key && this.latestByKey.get(e.key) === e) this.latestByKey.delete(e.key);
       this.bytes -= e.size;
       this.base++;
       this.coveredFrom = e.event.revision;
@@ -376,6 +401,14 @@ export class WatchFeed {
       u.hub.stop();
     }, this.idleMs);
     u.idle.unref();
+  }
+
+  /**
+   * The newest version of an object that a running hub of its kind has seen (see EventHub.latest):
+   * a recent copy that spares a compare-and-swap its read from etcd.
+   */
+  recent(resource: string, namespace: string, name: string): { value: Uint8Array; modRevision: bigint } | undefined {
+    return this.hubs.get(resource)?.hub.latest(`${namespace}/${name}`);
   }
 
   /** Events of one kind (or one kind in one namespace) after revision `rv`, in order, until `signal` aborts. */

@@ -38,7 +38,7 @@ async function setup() {
   const store = new EtcdStore(kv);
   const deps = {
     store,
-    feed: {} as WatchFeed, // no watch in these tests
+    feed: { recent: () => undefined } as unknown as WatchFeed, // no watch in these tests
     namespaces: new NamespaceGuard(store, []),
     log: createLogger("test", { level: "silent" }),
     maxObjectBytes: 64 * 1024,

@@ -118,7 +118,7 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
     return new GrpcError(Code.NOT_FOUND, `${this.label(name)} not found`);
   }
 
-  decode(kv: KeyValue): T {
+  decode(kv: { value: Uint8Array; modRevision: bigint }): T {
     const obj = fromBinary(this.kind.schema, kv.value);
     obj.metadata ??= create(ObjectMetaSchema, {});
     obj.metadata.resourceVersion = kv.modRevision.toString();
@@ -168,7 +168,9 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
   private async readForWrite(namespace: string, name: string, fresh: boolean): Promise<{ obj: T; rev: bigint; key: string; value: Uint8Array }> {
     if (fresh) return this.current(namespace, name);
     const key = objectKey(this.k, namespace, name);
-    const kv = await this.deps.store.get(key, true);
+    // The newest version this apiserver's watch of the kind has seen, if it runs (Kubernetes'
+    // GuaranteedUpdate starts from its watch cache too); else a serializable read.
+    const kv = this.deps.feed.recent(this.kind.resource, namespace, name) ?? (await this.deps.store.get(key, true));
     if (!kv) return this.current(namespace, name);
     return { obj: this.decode(kv), rev: kv.modRevision, key, value: kv.value };
   }

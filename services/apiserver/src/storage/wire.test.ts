@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { ConfigMapListSchema, ConfigMapSchema, ConfigMapWatchEventSchema, ListMetaSchema, PodSchema } from "@corral/api";
-import { field, watchEventBytes, withRepeated, withResourceVersion } from "./wire.js";
+import { field, namespacedName, watchEventBytes, withoutResourceVersion, withRepeated, withResourceVersion } from "./wire.js";
 
 /** Field numbers at the top level of an encoded message, in order. */
 function topLevelFields(bytes: Uint8Array): number[] {
@@ -37,6 +37,33 @@ describe("withResourceVersion", () => {
     const back = fromBinary(PodSchema, out);
     assert.equal(back.metadata?.resourceVersion, "7");
     assert.equal(back.spec?.nodeName, "n");
+  });
+});
+
+describe("withoutResourceVersion", () => {
+  it("gives back the stored bytes withResourceVersion started from, whatever the metadata's size", () => {
+    for (const n of [1, 100, 200, 20_000]) {
+      const stored = toBinary(ConfigMapSchema, create(ConfigMapSchema, { metadata: { name: "x".repeat(n), namespace: "default" }, data: { k: "v" } }));
+      const out = withoutResourceVersion(withResourceVersion(stored, 123456789012n), 123456789012n);
+      assert.deepEqual(out && Buffer.from(out), Buffer.from(stored));
+    }
+  });
+
+  it("refuses bytes whose metadata does not end with that resourceVersion", () => {
+    const stored = toBinary(ConfigMapSchema, create(ConfigMapSchema, { metadata: { name: "x", namespace: "default" } }));
+    assert.equal(withoutResourceVersion(withResourceVersion(stored, 41n), 42n), undefined);
+    assert.equal(withoutResourceVersion(stored, 42n), undefined);
+    assert.equal(withoutResourceVersion(new Uint8Array(0), 1n), undefined);
+  });
+});
+
+describe("namespacedName", () => {
+  it("reads <namespace>/<name> off the wire, or nothing without a name", () => {
+    const pod = create(PodSchema, { metadata: { name: "p", namespace: "team-a", labels: { a: "b" } }, spec: { nodeName: "n" } });
+    assert.equal(namespacedName(withResourceVersion(toBinary(PodSchema, pod), 9n)), "team-a/p");
+    assert.equal(namespacedName(toBinary(PodSchema, create(PodSchema, { metadata: { name: "node-1" } }))), "/node-1");
+    assert.equal(namespacedName(toBinary(PodSchema, create(PodSchema, { spec: { nodeName: "n" } }))), undefined);
+    assert.equal(namespacedName(new Uint8Array([0x0a, 0x05, 0x0a])), undefined);
   });
 });
 

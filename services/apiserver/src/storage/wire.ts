@@ -46,6 +46,31 @@ export function withResourceVersion(object: Uint8Array, revision: bigint | strin
 }
 
 /**
+ * The inverse of withResourceVersion: `object` as stored, when its metadata ends with the
+ * resource_version field holding `revision` (as withResourceVersion leaves it); else undefined.
+ */
+export function withoutResourceVersion(object: Uint8Array, revision: bigint | string): Uint8Array | undefined {
+  if (object.length === 0 || object[0] !== 0x0a) return undefined;
+  const len = readVarint(object, 1);
+  if (!len || len[1] + len[0] > object.length) return undefined;
+  const metaStart = len[1];
+  const metaEnd = len[1] + len[0];
+  const rv = ascii.encode(revision.toString());
+  const fieldLen = 1 + varintLength(rv.length) + rv.length;
+  const at = metaEnd - fieldLen;
+  if (at < metaStart || object[at] !== 0x2a || object[at + 1] !== rv.length) return undefined;
+  for (let i = 0; i < rv.length; i++) if (object[at + 2 + i] !== rv[i]) return undefined;
+  const meta = object.subarray(metaStart, at);
+  const out = new Uint8Array(1 + varintLength(meta.length) + meta.length + (object.length - metaEnd));
+  out[0] = 0x0a;
+  let o = putVarint(out, 1, meta.length);
+  out.set(meta, o);
+  o += meta.length;
+  out.set(object.subarray(metaEnd), o);
+  return out;
+}
+
+/**
  * `object` (a kind's message) with `fields` (encoded ObjectMeta fields) added to its metadata.
  * Stored objects are protobuf-es' encoding, fields in number order, so the ObjectMeta (field 1)
  * comes first: the fields are added at its end and its length adjusted. (protobufjs does not
@@ -148,4 +173,57 @@ export function metadataFirstAndOnce(bytes: Uint8Array): boolean {
     } else return false; // groups: not ours
   }
   return at === bytes.length;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * "<namespace>/<name>" from an object's ObjectMeta (field 1: name = 1, namespace = 3), read off
+ * the wire; undefined when the bytes do not parse.
+ */
+export function namespacedName(object: Uint8Array): string | undefined {
+  let name = "";
+  let namespace = "";
+  let at = 0;
+  while (at < object.length) {
+    const tag = readVarint(object, at);
+    if (!tag) return undefined;
+    const wireType = tag[0] & 7;
+    at = tag[1];
+    if (wireType !== 2) {
+      // Field 1 comes first in everything the apiserver stores; other fields before it are not expected.
+      return undefined;
+    }
+    const len = readVarint(object, at);
+    if (!len || len[1] + len[0] > object.length) return undefined;
+    const start = len[1];
+    const end = start + len[0];
+    if (Math.floor(tag[0] / 8) === 1) {
+      let m = start;
+      while (m < end) {
+        const t = readVarint(object, m);
+        if (!t) return undefined;
+        m = t[1];
+        const no = Math.floor(t[0] / 8);
+        const wt = t[0] & 7;
+        if (wt === 0) {
+          const v = readVarint(object, m);
+          if (!v) return undefined;
+          m = v[1];
+        } else if (wt === 2) {
+          const l = readVarint(object, m);
+          if (!l || l[1] + l[0] > end) return undefined;
+          if (no === 1) name = utf8.decode(object.subarray(l[1], l[1] + l[0]));
+          else if (no === 3) namespace = utf8.decode(object.subarray(l[1], l[1] + l[0]));
+          m = l[1] + l[0];
+        } else if (wt === 1) m += 8;
+        else if (wt === 5) m += 4;
+        else return undefined;
+      }
+    }
+    at = end;
+    // The metadata is all that is needed: stop after it (it may come more than once only if merged).
+    if (Math.floor(tag[0] / 8) === 1) break;
+  }
+  return name ? `${namespace}/${name}` : undefined;
 }
