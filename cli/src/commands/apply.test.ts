@@ -1,21 +1,45 @@
 import { create } from "@bufbuild/protobuf";
-import { ObjectMetaSchema } from "@corral/api";
+import { ConfigMapSchema, ConfigMaps, type ConfigMap, type KindInfo } from "@corral/api";
+import { LAST_APPLIED_ANNOTATION, parseManifests } from "@corral/manifest";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { keepServerManagedMetadata } from "./apply.js";
+import { lastAppliedConfiguration, mergeForApply } from "./apply.js";
 
-test("apply keeps annotations, owners and finalizers others wrote, and the manifest's own values win", () => {
-  const meta = create(ObjectMetaSchema, { name: "web", annotations: { team: "blue" } });
-  const live = create(ObjectMetaSchema, {
-    name: "web",
-    resourceVersion: "42",
-    annotations: { team: "red", "deployment.kubernetes.io/revision": "3" },
-    finalizers: ["foregroundDeletion"],
-    ownerReferences: [{ kind: "Deployment", name: "web", uid: "u" }],
+const manifest = (data: string) => parseManifests(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  labels: {app: web}\ndata: {${data}}\n`)[0]!;
+
+test("apply merges with the live object and records the manifest for next time", () => {
+  const first = manifest("a: '1', b: '2'");
+  const live = create(ConfigMapSchema, {
+    metadata: {
+      name: "cfg",
+      namespace: "team",
+      resourceVersion: "42",
+      uid: "u",
+      annotations: { [LAST_APPLIED_ANNOTATION]: lastAppliedConfiguration(first), note: "by hand" },
+      ownerReferences: [{ kind: "Deployment", name: "web", uid: "d" }],
+      finalizers: ["example.com/keep"],
+    },
+    data: { a: "1", b: "2", c: "added by someone else" },
   });
-  keepServerManagedMetadata(meta, live);
-  assert.equal(meta.resourceVersion, "42");
-  assert.deepEqual(meta.annotations, { team: "blue", "deployment.kubernetes.io/revision": "3" });
-  assert.deepEqual(meta.finalizers, ["foregroundDeletion"]);
-  assert.equal(meta.ownerReferences[0]!.name, "web");
+  const second = manifest("a: '10'");
+  const out = mergeForApply(ConfigMaps as unknown as KindInfo, live, second, lastAppliedConfiguration(second)) as ConfigMap;
+  assert.deepEqual(out.data, { a: "10", c: "added by someone else" }, "b was applied before and is dropped now; c never was");
+  assert.equal(out.metadata!.resourceVersion, "42", "the live version is the precondition");
+  assert.equal(out.metadata!.namespace, "team");
+  assert.equal(out.metadata!.annotations.note, "by hand");
+  assert.equal(out.metadata!.finalizers[0], "example.com/keep");
+  assert.equal(out.metadata!.ownerReferences[0]!.name, "web");
+  assert.deepEqual(JSON.parse(out.metadata!.annotations[LAST_APPLIED_ANNOTATION]!), {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "cfg", labels: { app: "web" } },
+    data: { a: "10" },
+  });
+});
+
+test("an unreadable last-applied annotation removes nothing", () => {
+  const live = create(ConfigMapSchema, { metadata: { name: "cfg", annotations: { [LAST_APPLIED_ANNOTATION]: "{not json" } }, data: { a: "1", b: "2" } });
+  const next = manifest("a: '3'");
+  const out = mergeForApply(ConfigMaps as unknown as KindInfo, live, next, lastAppliedConfiguration(next)) as ConfigMap;
+  assert.deepEqual(out.data, { a: "3", b: "2" });
 });

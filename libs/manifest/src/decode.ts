@@ -1,4 +1,4 @@
-import { fromJson } from "@bufbuild/protobuf";
+import { fromJson, type JsonObject } from "@bufbuild/protobuf";
 import { ALL_KINDS, ListMetaSchema, kindForManifest, type ApiObject, type KindInfo } from "@corral/api";
 import { LineCounter, isScalar, parseAllDocuments, type Document } from "yaml";
 import { ManifestError, PathError, describeValue, formatPath, type Path } from "./errors.js";
@@ -8,6 +8,10 @@ import { isPlainObject, normalizeMessage, type NormalizeOptions } from "./normal
 export interface ManifestObject {
   kind: KindInfo;
   object: ApiObject;
+  /** The object's fields as the manifest gives them, in proto3 JSON (what apply merges). */
+  json: JsonObject;
+  /** The document as written, with apiVersion and kind (what apply records as last applied). */
+  document: Record<string, unknown>;
   /** "deploy.yaml#2" (the second document), or "all.yaml#1 items[3]" for an item of a List. */
   source: string;
 }
@@ -92,14 +96,14 @@ function decodeValue(value: unknown, source: string, path: Path, opts: Normalize
   }
   const kind = kindForManifest(apiVersion, kindName);
   if (!kind) throw new PathError(path, noKind(apiVersion, kindName));
-  return [{ kind, object: decodeObject(kind, value, path, opts), source }];
+  return [{ kind, ...decodeObject(kind, value, path, opts), document: value, source }];
 }
 
-function decodeObject(kind: KindInfo, value: Record<string, unknown>, path: Path, opts: NormalizeOptions): ApiObject {
+function decodeObject(kind: KindInfo, value: Record<string, unknown>, path: Path, opts: NormalizeOptions): { object: ApiObject; json: JsonObject } {
   const { apiVersion: _a, kind: _k, ...rest } = value;
-  const json = normalizeMessage(kind.schema, rest, path, opts);
+  const json = normalizeMessage(kind.schema, rest, path, opts) as JsonObject;
   try {
-    return fromJson(kind.schema, json);
+    return { object: fromJson(kind.schema, json), json };
   } catch (e) {
     // The walk checks everything fromJson does, so this is a safety net.
     throw new PathError(path, (e as Error).message);
@@ -133,7 +137,7 @@ function decodeList(
       if (withKind.apiVersion !== itemKind.apiVersion || withKind.kind !== itemKind.kind) {
         throw new PathError(p, `a ${itemKind.kind}List can only hold ${itemKind.kind} objects`);
       }
-      out.push({ kind: itemKind, object: decodeObject(itemKind, withKind, p, opts), source: itemSource });
+      out.push({ kind: itemKind, ...decodeObject(itemKind, withKind, p, opts), document: withKind, source: itemSource });
     } else {
       out.push(...decodeValue(item, itemSource, p, opts));
     }

@@ -75,6 +75,40 @@ describe("corral CLI against a local cluster", () => {
     assert.match(described.stdout, /^Name:\s+hello/m);
   });
 
+  it("apply merges as kubectl's does: a hand scaling survives, a dropped field goes", async () => {
+    const file = join(dir, "merge.yaml");
+    const manifest = (labels: string) =>
+      [
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata:",
+        "  name: merge",
+        `  labels: {${labels}}`,
+        "spec:",
+        "  selector: {matchLabels: {app: merge}}",
+        "  template:",
+        "    metadata: {labels: {app: merge}}",
+        "    spec: {containers: [{name: c, image: busybox, command: [sleep, '3600']}]}",
+        "",
+      ].join("\n");
+    await writeFile(file, manifest("app: merge, tier: back"));
+    assert.match((await corral("apply", "-f", file)).stdout, /deployment\.apps\/merge created/);
+    const scaled = await corral("scale", "deployment/merge", "--replicas=2");
+    assert.equal(scaled.code, 0, scaled.stderr);
+    // The manifest says nothing about replicas: the scaling stays, and nothing else changed.
+    assert.match((await corral("apply", "-f", file)).stdout, /deployment\.apps\/merge unchanged/);
+    await writeFile(file, manifest("app: merge"));
+    assert.match((await corral("apply", "-f", file)).stdout, /deployment\.apps\/merge configured/);
+    const got = JSON.parse((await corral("get", "deploy", "merge", "-o", "json")).stdout) as {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+      spec: { replicas: number };
+    };
+    assert.equal(got.spec.replicas, 2);
+    assert.deepEqual(got.metadata.labels, { app: "merge" }, "the label dropped from the manifest is gone");
+    assert.match(got.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]!, /"labels":\{"app":"merge"\}/);
+    assert.equal((await corral("delete", "deployment", "merge")).code, 0);
+  });
+
   it("names what is wrong in a bad manifest and changes nothing", async () => {
     const bad = join(dir, "bad.yaml");
     await writeFile(bad, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndatta: {}\n");
