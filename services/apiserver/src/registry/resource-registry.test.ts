@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { create, equals, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { clone, create, equals, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import {
   BindingSchema,
   ConfigMapSchema,
@@ -22,6 +22,7 @@ import {
   Pods,
   type ApiObject,
   type ConfigMap,
+  type KindInfo,
   type ListRequest,
   type Pod,
 } from "@corral/api";
@@ -300,5 +301,34 @@ describe("Job selector generation", () => {
     assert.deepEqual(own.spec?.selector?.matchLabels, { app: "batch" });
     assert.equal(own.spec?.template?.metadata?.labels["batch.kubernetes.io/controller-uid"], undefined);
     await assert.rejects(jobs.create(job("manual", { manualSelector: true })), rejectsWith(Code.INVALID_ARGUMENT, /spec\.selector: Required value/));
+  });
+});
+
+describe("a Terminating namespace", () => {
+  it("outlives writes while it has content, and goes with the first write once it is empty", async () => {
+    const store = new EtcdStore(new MemoryKv());
+    const deps = {
+      store,
+      feed: { recent: () => undefined } as unknown as WatchFeed,
+      namespaces: new NamespaceGuard(store, [ConfigMaps as unknown as KindInfo]),
+      log: createLogger("test", { level: "silent" }),
+      maxObjectBytes: 64 * 1024,
+    };
+    const namespaces = new ResourceRegistry(Namespaces, deps);
+    const configMaps = new ResourceRegistry(ConfigMaps, deps);
+    await namespaces.create(create(NamespaceSchema, { metadata: { name: "team" } }));
+    await configMaps.create(create(ConfigMapSchema, { metadata: { name: "c", namespace: "team" } }));
+    const marked = await namespaces.delete(create(DeleteRequestSchema, { name: "team" }));
+    assert.ok(marked.metadata?.deletionTimestamp);
+    const labelled = clone(NamespaceSchema, marked);
+    labelled.metadata!.labels = { touched: "yes" };
+    const kept = await namespaces.update(labelled);
+    assert.equal(kept.metadata?.labels.touched, "yes", "the write is stored");
+    assert.ok((await namespaces.get(create(GetRequestSchema, { name: "team" }))).metadata?.deletionTimestamp, "still there, still Terminating");
+    await configMaps.delete(create(DeleteRequestSchema, { name: "c", namespace: "team" }));
+    const again = clone(NamespaceSchema, kept);
+    again.metadata!.labels = { touched: "twice" };
+    await namespaces.update(again);
+    await assert.rejects(namespaces.get(create(GetRequestSchema, { name: "team" })), rejectsWith(Code.NOT_FOUND, /not found/));
   });
 });

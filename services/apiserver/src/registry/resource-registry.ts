@@ -320,7 +320,9 @@ export class ResourceRegistry<T extends ApiObject = ApiObject> {
         continue;
       }
       fresh = true; // a failed compare-and-swap reads again from the quorum
-      if (readyToRemove(next)) {
+      // A Terminating namespace goes only once it is empty, whatever write comes to it meanwhile.
+      const removable = readyToRemove(next) && !(this.kind.kind === "Namespace" && (await this.deps.namespaces.hasContent(m.name)));
+      if (removable) {
         const rev = this.hook ? await this.hook.delete(cur.key, cur.obj, cur.rev) : await this.deps.store.delete(cur.key, cur.rev);
         if (rev !== undefined) {
           next.metadata!.resourceVersion = rev.toString();
