@@ -9,6 +9,6 @@ describe("--controllers", () => {
     assert.deepEqual(selectControllers(["*"]), all);
     assert.deepEqual(selectControllers(["*", "-job"]), all.filter((n) => n !== "job"));
     assert.deepEqual(selectControllers(["deployment", "replicaset"]), ["replicaset", "deployment"]);
-    assert.throws(() => selectControllers(["statefulset"]), /unknown controller "statefulset"/);
+    assert.throws(() => selectControllers(["cronjob"]), /unknown controller "cronjob"/);
   });
 });

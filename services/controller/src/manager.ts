@@ -16,6 +16,7 @@ import { NamespaceController } from "./namespace/namespace.js";
 import { NodeLifecycleController, TaintEvictionController } from "./nodelifecycle/nodelifecycle.js";
 import { PodGCController } from "./podgc/podgc.js";
 import { ReplicaSetController } from "./replicaset/replicaset.js";
+import { StatefulSetController } from "./statefulset/statefulset.js";
 import { DEFAULT_CONFIG, type Controller, type ControllerConfig, type ControllerContext } from "./shared/controller.js";
 import { SharedInformers } from "./shared/informers.js";
 
@@ -33,6 +34,7 @@ export const CONTROLLERS: readonly { name: string; component: string; make: (ctx
   { name: "namespace", component: "namespace-controller", make: (c) => new NamespaceController(c) },
   { name: "job", component: "job-controller", make: (c) => new JobController(c) },
   { name: "daemonset", component: "daemonset-controller", make: (c) => new DaemonSetController(c) },
+  { name: "statefulset", component: "statefulset-controller", make: (c) => new StatefulSetController(c) },
   { name: "podgc", component: "pod-garbage-collector", make: (c) => new PodGCController(c) },
 ];
 

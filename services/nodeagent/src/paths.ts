@@ -3,6 +3,7 @@ import { join } from "node:path";
 /**
  * Where the node agent keeps a pod's files under its root directory (kubelet's layout):
  *   <root>/pods/<uid>/volumes/<volume>      emptyDir, configMap and secret volumes
+ *   <root>/claims/<namespace>/<claim>       persistentVolumeClaim volumes: node-local, kept when pods go
  *   <root>/logs/<namespace>_<name>_<uid>/<container>/<restartCount>.log   container logs (CRI format)
  */
 export class NodePaths {
@@ -23,6 +24,15 @@ export class NodePaths {
 
   volumeDir(uid: string, volume: string): string {
     return join(this.podDir(uid), "volumes", volume);
+  }
+
+  /**
+   * A persistentVolumeClaim volume's directory. Corral has no PersistentVolume objects yet: a
+   * claim is a directory on the node (as k3s's local-path provisioner gives), made on first use
+   * and kept when its pods go, so a StatefulSet's pod finds its data again on this node.
+   */
+  claimDir(namespace: string, claim: string): string {
+    return join(this.root, "claims", namespace, claim);
   }
 
   /** The sandbox's log_directory. */

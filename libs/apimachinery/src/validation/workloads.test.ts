@@ -13,6 +13,7 @@ import {
   ReplicaSets,
   StatefulSetSchema,
   StatefulSets,
+  VolumeMountSchema,
 } from "@corral/api";
 import { validateObject } from "./index.js";
 import { assertError, assertValid, validTemplate } from "./test-fixtures.js";
@@ -180,5 +181,15 @@ describe("workload validation", () => {
     assertError(stsErrs, "spec.replicas", "must be greater than or equal to 0");
     assertError(stsErrs, "spec.podManagementPolicy", 'Unsupported value: "Random"');
     assertError(stsErrs, "spec.updateStrategy.rollingUpdate.partition", "must be greater than or equal to 0");
+  });
+
+  it("lets a StatefulSet's containers mount its claim templates, and only those or its volumes", () => {
+    const sts = (mount: string) => {
+      const template = validTemplate();
+      template.spec!.containers[0]!.volumeMounts = [create(VolumeMountSchema, { name: mount, mountPath: "/data" })];
+      return create(StatefulSetSchema, { metadata: meta, spec: { selector, template, serviceName: "web", volumeClaimTemplates: [{ metadata: { name: "data" } }] } });
+    };
+    assertValid(validateObject(StatefulSets, sts("data")));
+    assertError(validateObject(StatefulSets, sts("other")), "spec.template.spec.containers[0].volumeMounts[0].name", 'Not found: "other"');
   });
 });

@@ -1,5 +1,7 @@
 // Workload spec validation (ReplicaSet, Deployment, DaemonSet, StatefulSet, Job), after
 // k8s.io/kubernetes/pkg/apis/apps/validation and pkg/apis/batch/validation.
+import { clone, create } from "@bufbuild/protobuf";
+import { PodTemplateSpecSchema, VolumeSchema } from "@corral/api";
 import type {
   DaemonSetSpec,
   DeploymentSpec,
@@ -197,6 +199,20 @@ export function validateDaemonSetSpec(spec: DaemonSetSpec | undefined, path = "s
   return errs;
 }
 
+/** The template as its pods get it: each claim template is a volume of that name (mounts may use it). */
+function withClaimVolumes(spec: StatefulSetSpec): PodTemplateSpec | undefined {
+  const t = spec.template;
+  if (!t?.spec || spec.volumeClaimTemplates.length === 0) return t;
+  const out = clone(PodTemplateSpecSchema, t);
+  for (const c of spec.volumeClaimTemplates) {
+    const name = c.metadata?.name ?? "";
+    if (name && !out.spec!.volumes.some((v) => v.name === name)) {
+      out.spec!.volumes.push(create(VolumeSchema, { name, persistentVolumeClaim: { claimName: name } }));
+    }
+  }
+  return out;
+}
+
 export function validateStatefulSetSpec(spec: StatefulSetSpec | undefined, path = "spec"): FieldError[] {
   if (!spec) return [required(path)];
   const errs = [
@@ -206,7 +222,7 @@ export function validateStatefulSetSpec(spec: StatefulSetSpec | undefined, path 
     ...oneOf(childPath(path, "podManagementPolicy"), spec.podManagementPolicy, ["OrderedReady", "Parallel"]),
     ...optionalName(childPath(path, "serviceName"), spec.serviceName, isDNS1123Label),
     ...validateWorkloadSelector(spec.selector, childPath(path, "selector"), "statefulset"),
-    ...validatePodTemplate(spec.template, spec.selector, childPath(path, "template"), LONG_RUNNING("StatefulSet")),
+    ...validatePodTemplate(withClaimVolumes(spec), spec.selector, childPath(path, "template"), LONG_RUNNING("StatefulSet")),
   ];
   const us = spec.updateStrategy;
   if (us) {

@@ -14,12 +14,15 @@ export interface VolumeSources {
 
 /** Where each of the pod's volumes is on the host. Pure: the directories are made by setUpVolumes. */
 export function volumeHostPaths(pod: Pod, paths: NodePaths): Map<string, string> {
-  const uid = pod.metadata!.uid;
   const out = new Map<string, string>();
-  for (const v of pod.spec?.volumes ?? []) {
-    out.set(v.name, v.hostPath ? v.hostPath.path : paths.volumeDir(uid, v.name));
-  }
+  for (const v of pod.spec?.volumes ?? []) out.set(v.name, volumeHostPath(pod, v, paths));
   return out;
+}
+
+function volumeHostPath(pod: Pod, v: Volume, paths: NodePaths): string {
+  if (v.hostPath) return v.hostPath.path;
+  if (v.persistentVolumeClaim) return paths.claimDir(pod.metadata!.namespace, v.persistentVolumeClaim.claimName);
+  return paths.volumeDir(pod.metadata!.uid, v.name);
 }
 
 /** The CRI mounts of one container: its volumeMounts resolved to host paths. */
@@ -63,7 +66,7 @@ export async function setUpVolumes(pod: Pod, paths: NodePaths, src: VolumeSource
   const uid = pod.metadata!.uid;
   // Every pod has its directory, volumes or not (as the kubelet's pods/<uid>): cleanup finds it.
   await mkdir(paths.podDir(uid), { recursive: true });
-  for (const v of pod.spec?.volumes ?? []) await setUpVolume(v, paths.volumeDir(uid, v.name), src);
+  for (const v of pod.spec?.volumes ?? []) await setUpVolume(v, volumeHostPath(pod, v, paths), src);
 }
 
 async function setUpVolume(v: Volume, dir: string, src: VolumeSources): Promise<void> {
@@ -73,10 +76,14 @@ async function setUpVolume(v: Volume, dir: string, src: VolumeSources): Promise<
     return;
   }
   if (v.persistentVolumeClaim) {
-    throw new MountError(`volume "${v.name}": persistentVolumeClaim volumes are not supported by this node`);
+    const claim = v.persistentVolumeClaim.claimName;
+    // The name becomes a directory: only a DNS subdomain (what Kubernetes allows a claim) may.
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(claim) || claim.includes("..")) {
+      throw new MountError(`volume "${v.name}": persistentVolumeClaim.claimName "${claim}" is not a valid claim name`);
+    }
   }
   await mkdir(dir, { recursive: true, mode: 0o777 });
-  if (v.emptyDir) {
+  if (v.emptyDir || v.persistentVolumeClaim) {
     // Writable by any user in the container, as the kubelet makes it.
     await chmod(dir, 0o777);
     return;
