@@ -60,6 +60,26 @@ describe("container log files", () => {
     assert.equal(none.text(), "");
   });
 
+  it("answers with the file as it was when asked: lines written while it is read are not added to a tail", async () => {
+    const dir = await containerDir({ "0.log": line(1, "a") + line(2, "b") + line(3, "c") });
+    const path = join(dir, "0.log");
+    const chunks: string[] = [];
+    await streamLogFile({
+      file: { restartCount: 0, path },
+      dir,
+      follow: false,
+      timestamps: false,
+      tailLines: 2,
+      signal: new AbortController().signal,
+      // The container goes on writing while the first lines are sent.
+      send: async (b) => {
+        if (chunks.push(b.toString()) === 1) await appendFile(path, line(4, "d"));
+      },
+      isRunning: async () => true,
+    });
+    assert.equal(chunks.join(""), "b\nc\n");
+  });
+
   it("tails a file larger than one read block", async () => {
     const many = Array.from({ length: 5000 }, (_, i) => line(i, `line ${i} ${"x".repeat(40)}`)).join("");
     const dir = await containerDir({ "0.log": many });

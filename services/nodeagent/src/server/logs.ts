@@ -84,11 +84,16 @@ export async function streamLogFile(o: StreamLogOptions): Promise<void> {
       }
       if (batch) await o.send(Buffer.from(batch));
     };
+    // Without follow the answer is the file as it was when asked: lines written meanwhile would
+    // make `--tail N` return more than N.
+    const end = o.follow ? Infinity : size;
     const readNew = async () => {
       const buf = Buffer.alloc(READ_BLOCK);
       for (;;) {
         if (o.signal.aborted) return;
-        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+        const want = Math.min(buf.length, end - offset);
+        if (want <= 0) return;
+        const { bytesRead } = await fh.read(buf, 0, want, offset);
         if (bytesRead === 0) return;
         offset += bytesRead;
         await sendLines(decoder.push(buf.subarray(0, bytesRead)));
