@@ -2,7 +2,7 @@
 // following nodes as they join and leave, and rolling updates of the template. Daemon pods are
 // pinned to their node by node affinity and bound by the scheduler, as in Kubernetes; their
 // template version is the controller-revision-hash label.
-import { clone, create, equals } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { DaemonSets, DaemonSetStatusSchema, Nodes, ObjectMetaSchema, Pods, PodSchema, type DaemonSet, type Node, type Pod } from "@corral/api";
 import { objectKey, type Informer, type ReconcileResult } from "@corral/client";
 import { claim } from "../shared/claim.js";
@@ -13,7 +13,8 @@ import { computeHash } from "../shared/hash.js";
 import { BY_CONTROLLER, orphanIndexKey } from "../shared/informers.js";
 import { compileSelector, newControllerRef, sameStringMap, selects } from "../shared/meta.js";
 import { createPods, deletePods } from "../shared/podcontrol.js";
-import { msUntilAvailable } from "../shared/pods.js";
+import { availabilityRecheckMs } from "../shared/pods.js";
+import { writeStatus } from "../shared/status.js";
 import { nodeReadyStatus } from "../shared/scheduling.js";
 import { daemonPodSpec, daemonSetStatus, planManage, planRollingUpdate, REVISION_HASH, targetNode, type DaemonPlan } from "./logic.js";
 
@@ -100,19 +101,11 @@ export class DaemonSetController extends QueueController {
       }
     }
     const status = daemonSetStatus(ds, nodes, byNode, hash, now);
-    if (!ds.status || !equals(DaemonSetStatusSchema, ds.status, status)) {
-      const next = clone(DaemonSets.schema, ds);
-      next.status = status;
-      next.metadata!.resourceVersion = "";
-      await this.ctx.clients.for(DaemonSets).updateStatus(next, { timeoutMs: 30_000 });
-    }
+    await writeStatus(this.ctx, DaemonSets, DaemonSetStatusSchema, ds, status);
     if (thrown) throw thrown;
     // Pods ready but not yet available for minReadySeconds: look again when they are.
-    const minReady = ds.spec?.minReadySeconds ?? 0;
-    if (minReady > 0) {
-      const waits = pods.map((p) => msUntilAvailable(p, minReady, now)).filter((x): x is number => x !== undefined && x > 0);
-      if (waits.length) return { requeueAfterMs: Math.min(...waits) + 50 };
-    }
+    const recheck = availabilityRecheckMs(pods, ds.spec?.minReadySeconds ?? 0, now);
+    if (recheck !== undefined) return { requeueAfterMs: recheck };
   }
 
   private async apply(ds: DaemonSet, key: string, plan: DaemonPlan, hash: string): Promise<void> {

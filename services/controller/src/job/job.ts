@@ -2,7 +2,6 @@
 // ones after a back-off until backoffLimit, stops at activeDeadlineSeconds, and says how it ended
 // in its conditions (Complete, or Failed with BackoffLimitExceeded or DeadlineExceeded). A Job with
 // ttlSecondsAfterFinished is deleted that long after it finished (Kubernetes' TTL controller).
-import { clone, equals } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Jobs, JobStatusSchema, Pods, type Job, type Pod } from "@corral/api";
 import { objectKey, type Informer, type ReconcileResult } from "@corral/client";
@@ -14,6 +13,7 @@ import { BY_CONTROLLER, orphanIndexKey } from "../shared/informers.js";
 import { compileSelector, newControllerRef, selects } from "../shared/meta.js";
 import { createPods, deletePods } from "../shared/podcontrol.js";
 import { podFromTemplate } from "../shared/pods.js";
+import { writeStatus } from "../shared/status.js";
 import { jobFinished, jobStatus, planJob } from "./logic.js";
 
 export const JOB_LABELS = {
@@ -96,11 +96,7 @@ export class JobController extends QueueController {
       plan.delete = [];
     }
     const status = jobStatus(job, plan, now);
-    if (!job.status || !equals(JobStatusSchema, job.status, status)) {
-      const next = clone(Jobs.schema, job);
-      next.status = status;
-      next.metadata!.resourceVersion = "";
-      await this.ctx.clients.for(Jobs).updateStatus(next, { timeoutMs: 30_000 });
+    if (await writeStatus(this.ctx, Jobs, JobStatusSchema, job, status)) {
       if (plan.finish) {
         const type = plan.finish.type === "Complete" ? "Normal" : "Warning";
         const reason = plan.finish.type === "Complete" ? "Completed" : plan.finish.reason;

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ConditionSchema, ReplicaSetStatusSchema, type Pod, type ReplicaSet, type ReplicaSetStatus } from "@corral/api";
 import { removeCondition, setCondition } from "../shared/conditions.js";
-import { isAvailable, isReady, msUntilAvailable, podsToDelete } from "../shared/pods.js";
+import { availabilityRecheckMs as podsRecheckMs, isAvailable, isReady, podsToDelete } from "../shared/pods.js";
 
 /** At most this many pods are created or deleted in one reconcile (Kubernetes' burstReplicas). */
 export const BURST_REPLICAS = 500;
@@ -71,12 +71,5 @@ export function replicaSetStatus(
 
 /** When to look again so that a ready pod is reported available after minReadySeconds. */
 export function availabilityRecheckMs(rs: ReplicaSet, active: readonly Pod[], nowMs: number): number | undefined {
-  const minReady = rs.spec?.minReadySeconds ?? 0;
-  if (minReady <= 0) return undefined;
-  let soonest: number | undefined;
-  for (const p of active) {
-    const ms = msUntilAvailable(p, minReady, nowMs);
-    if (ms !== undefined && ms > 0 && (soonest === undefined || ms < soonest)) soonest = ms;
-  }
-  return soonest === undefined ? undefined : soonest + 50;
+  return podsRecheckMs(active, rs.spec?.minReadySeconds ?? 0, nowMs);
 }

@@ -1,6 +1,5 @@
 // The ReplicaSet controller: keeps spec.replicas pods matching the selector, adopting orphans and
 // releasing pods that stop matching, and reports replicas, ready, available and observedGeneration.
-import { clone, equals } from "@bufbuild/protobuf";
 import { Pods, ReplicaSets, ReplicaSetStatusSchema, type Pod, type ReplicaSet } from "@corral/api";
 import { objectKey, type Informer, type ReconcileResult } from "@corral/client";
 import { errorMessage } from "@corral/grpc";
@@ -10,6 +9,7 @@ import { Expectations } from "../shared/expectations.js";
 import { BY_CONTROLLER, BY_NAMESPACE, orphanIndexKey } from "../shared/informers.js";
 import { compileSelector, controllerRef, newControllerRef, sameOwnerRefs, sameStringMap, selects } from "../shared/meta.js";
 import { createPods, deletePods } from "../shared/podcontrol.js";
+import { writeStatus } from "../shared/status.js";
 import { isActive, podFromTemplate } from "../shared/pods.js";
 import { availabilityRecheckMs, desiredReplicas, planReplicas, replicaSetStatus } from "./logic.js";
 
@@ -130,13 +130,7 @@ export class ReplicaSetController extends QueueController {
     }
     const now = Date.now();
     const status = replicaSetStatus(rs, pods, now, manageError);
-    if (!rs.status || !equals(ReplicaSetStatusSchema, rs.status, status)) {
-      const next = clone(ReplicaSets.schema, rs);
-      next.status = status;
-      // Status is this controller's alone: written without a resourceVersion (no conflict with spec writers).
-      next.metadata!.resourceVersion = "";
-      await this.ctx.clients.for(ReplicaSets).updateStatus(next, { timeoutMs: 30_000 });
-    }
+    await writeStatus(this.ctx, ReplicaSets, ReplicaSetStatusSchema, rs, status);
     if (thrown) throw thrown;
     const recheck = availabilityRecheckMs(rs, pods, now);
     return recheck !== undefined ? { requeueAfterMs: recheck } : undefined;

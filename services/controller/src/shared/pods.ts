@@ -47,6 +47,17 @@ export function msUntilAvailable(p: Pod, minReadySeconds: number, nowMs: number)
   return Math.max(0, since + minReadySeconds * 1000 - nowMs);
 }
 
+/** When to look again so that a ready pod is reported available after minReadySeconds (ms), if ever. */
+export function availabilityRecheckMs(pods: readonly Pod[], minReadySeconds: number, nowMs: number): number | undefined {
+  if (minReadySeconds <= 0) return undefined;
+  let soonest: number | undefined;
+  for (const p of pods) {
+    const ms = msUntilAvailable(p, minReadySeconds, nowMs);
+    if (ms !== undefined && ms > 0 && (soonest === undefined || ms < soonest)) soonest = ms;
+  }
+  return soonest === undefined ? undefined : soonest + 50;
+}
+
 export function restartCount(p: Pod): number {
   let n = 0;
   for (const c of p.status?.containerStatuses ?? []) n += c.restartCount;

@@ -4,7 +4,6 @@
 // Kubernetes keeps old templates as ControllerRevisions so a pod below the partition is made
 // again at the old revision; Corral has no ControllerRevision kind yet and makes every new pod
 // from the current template.
-import { clone, equals } from "@bufbuild/protobuf";
 import { Pods, StatefulSets, StatefulSetStatusSchema, type Pod, type StatefulSet } from "@corral/api";
 import { objectKey, type Informer, type ReconcileResult } from "@corral/client";
 import { Code, errorCode } from "@corral/grpc";
@@ -16,7 +15,8 @@ import { BY_CONTROLLER, orphanIndexKey } from "../shared/informers.js";
 import { compileSelector, newControllerRef, selects } from "../shared/meta.js";
 import { ownedPodEvents } from "../shared/owned-pods.js";
 import { createPods, deletePods } from "../shared/podcontrol.js";
-import { msUntilAvailable } from "../shared/pods.js";
+import { availabilityRecheckMs } from "../shared/pods.js";
+import { writeStatus } from "../shared/status.js";
 import { newStatefulPod, ordinalOf, planStatefulSet, statefulSetStatus } from "./logic.js";
 
 export class StatefulSetController extends QueueController {
@@ -72,18 +72,10 @@ export class StatefulSetController extends QueueController {
       }
     }
     const status = statefulSetStatus(set, pods, revision, now);
-    if (!set.status || !equals(StatefulSetStatusSchema, set.status, status)) {
-      const next = clone(StatefulSets.schema, set);
-      next.status = status;
-      next.metadata!.resourceVersion = "";
-      await this.ctx.clients.for(StatefulSets).updateStatus(next, { timeoutMs: 30_000 });
-    }
+    await writeStatus(this.ctx, StatefulSets, StatefulSetStatusSchema, set, status);
     if (thrown) throw thrown;
     // Pods ready but not yet available for minReadySeconds: look again when they are.
-    const minReady = set.spec?.minReadySeconds ?? 0;
-    if (minReady > 0) {
-      const waits = pods.map((p) => msUntilAvailable(p, minReady, now)).filter((x): x is number => x !== undefined && x > 0);
-      if (waits.length) return { requeueAfterMs: Math.min(...waits) + 50 };
-    }
+    const recheck = availabilityRecheckMs(pods, set.spec?.minReadySeconds ?? 0, now);
+    if (recheck !== undefined) return { requeueAfterMs: recheck };
   }
 }
