@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
-import { DaemonSetSchema, DeploymentSchema, PodTemplateSpecSchema } from "@corral/api";
+import { DaemonSetSchema, DeploymentSchema, PodTemplateSpecSchema, StatefulSetSchema } from "@corral/api";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseDuration } from "../duration.js";
-import { daemonSetRolloutStatus, deploymentRolloutStatus, describeTemplate } from "./rollout.js";
+import { daemonSetRolloutStatus, deploymentRolloutStatus, describeTemplate, statefulSetRolloutStatus } from "./rollout.js";
 
 const dep = (generation: bigint, replicas: number, st: { observed?: bigint; updated?: number; total?: number; available?: number; reason?: string }) =>
   create(DeploymentSchema, {
@@ -39,6 +39,20 @@ describe("rollout status (kubectl's messages)", () => {
     assert.equal(daemonSetRolloutStatus(ds(3, 2)).message, 'Waiting for daemon set "agent" rollout to finish: 2 of 3 updated pods are available...\n');
     assert.ok(daemonSetRolloutStatus(ds(3, 3)).done);
     assert.ok(daemonSetRolloutStatus(ds(3, 3, "OnDelete")).error);
+  });
+  it("follows a StatefulSet's rolling update, partitioned or not", () => {
+    const sts = (o: { ready: number; updated: number; current: string; partition?: number; type?: string }) =>
+      create(StatefulSetSchema, {
+        metadata: { name: "db", generation: 2n },
+        spec: { replicas: 3, updateStrategy: { type: o.type ?? "", rollingUpdate: o.partition === undefined ? undefined : { partition: o.partition } } },
+        status: { observedGeneration: 2n, readyReplicas: o.ready, updatedReplicas: o.updated, currentReplicas: 3, currentRevision: o.current, updateRevision: "db-new" },
+      });
+    assert.equal(statefulSetRolloutStatus(sts({ ready: 1, updated: 0, current: "db-old" })).message, "Waiting for 2 pods to be ready...\n");
+    assert.equal(statefulSetRolloutStatus(sts({ ready: 3, updated: 1, current: "db-old" })).message, "waiting for statefulset rolling update to complete 1 pods at revision db-new...\n");
+    assert.deepEqual(statefulSetRolloutStatus(sts({ ready: 3, updated: 3, current: "db-new" })), { message: "statefulset rolling update complete 3 pods at revision db-new...\n", done: true });
+    assert.equal(statefulSetRolloutStatus(sts({ ready: 3, updated: 0, current: "db-old", partition: 2 })).message, "Waiting for partitioned roll out to finish: 0 out of 1 new pods have been updated...\n");
+    assert.ok(statefulSetRolloutStatus(sts({ ready: 3, updated: 1, current: "db-old", partition: 2 })).done);
+    assert.ok(statefulSetRolloutStatus(sts({ ready: 3, updated: 3, current: "db-new", type: "OnDelete" })).error);
   });
 });
 

@@ -1,5 +1,5 @@
 // `corral rollout status|history|undo|pause|resume`, as kubectl's: status follows a Deployment (or
-// DaemonSet) until its rollout is done, printing each step; history lists the revisions kept in
+// DaemonSet, or StatefulSet) until its rollout is done, printing each step; history lists the revisions kept in
 // the Deployment's ReplicaSets; undo puts a revision's template back; pause and resume set
 // spec.paused.
 import { clone, equals } from "@bufbuild/protobuf";
@@ -8,11 +8,13 @@ import {
   Deployments,
   PodTemplateSpecSchema,
   ReplicaSets,
+  StatefulSets,
   type DaemonSet,
   type Deployment,
   type KindInfo,
   type PodTemplateSpec,
   type ReplicaSet,
+  type StatefulSet,
 } from "@corral/api";
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
@@ -100,6 +102,30 @@ export function daemonSetRolloutStatus(ds: DaemonSet): StatusResult {
   return { message: `daemon set "${name}" successfully rolled out\n`, done: true };
 }
 
+/** kubectl's StatefulSetStatusViewer. */
+export function statefulSetRolloutStatus(sts: StatefulSet): StatusResult {
+  const type = sts.spec?.updateStrategy?.type || "RollingUpdate";
+  if (type !== "RollingUpdate") return { message: "rollout status is only available for RollingUpdate strategy type", done: true, error: true };
+  const st = sts.status;
+  const observed = st?.observedGeneration ?? 0n;
+  if (observed === 0n || (sts.metadata?.generation ?? 0n) > observed) return { message: "Waiting for statefulset spec update to be observed...\n", done: false };
+  const replicas = sts.spec?.replicas ?? 1;
+  const ready = st?.readyReplicas ?? 0;
+  if (ready < replicas) return { message: `Waiting for ${replicas - ready} pods to be ready...\n`, done: false };
+  const updated = st?.updatedReplicas ?? 0;
+  const partition = sts.spec?.updateStrategy?.rollingUpdate?.partition;
+  if (partition !== undefined) {
+    if (updated < replicas - partition) {
+      return { message: `Waiting for partitioned roll out to finish: ${updated} out of ${replicas - partition} new pods have been updated...\n`, done: false };
+    }
+    return { message: `partitioned roll out complete: ${updated} new pods have been updated...\n`, done: true };
+  }
+  if (st?.updateRevision !== st?.currentRevision) {
+    return { message: `waiting for statefulset rolling update to complete ${updated} pods at revision ${st?.updateRevision}...\n`, done: false };
+  }
+  return { message: `statefulset rolling update complete ${st?.currentReplicas ?? 0} pods at revision ${st?.currentRevision}...\n`, done: true };
+}
+
 export interface RolloutStatusOptions {
   watch?: boolean;
   timeout?: string;
@@ -107,16 +133,22 @@ export interface RolloutStatusOptions {
 }
 
 export async function rolloutStatus(ctx: CommandContext, args: string[], o: RolloutStatusOptions, out: Out): Promise<void> {
-  const { kind, name } = target(args, [Deployments, DaemonSets], "rollout status");
+  const { kind, name } = target(args, [Deployments, DaemonSets, StatefulSets], "rollout status");
   const revision = o.revision !== undefined ? Number(o.revision) : undefined;
   if (revision !== undefined && (!Number.isInteger(revision) || revision < 0)) throw new UsageError("--revision must be a non-negative integer");
   if (revision && kind !== Deployments) throw new UsageError("--revision is only supported for deployments");
   const timeoutMs = o.timeout ? parseDuration(o.timeout) : 0;
-  const view = (obj: Deployment | DaemonSet) => (kind === Deployments ? deploymentRolloutStatus(obj as Deployment, revision) : daemonSetRolloutStatus(obj as DaemonSet));
-  const client = ctx.clients.for(kind as KindInfo<Deployment | DaemonSet>);
+  type Rollable = Deployment | DaemonSet | StatefulSet;
+  const view = (obj: Rollable) =>
+    kind === Deployments
+      ? deploymentRolloutStatus(obj as Deployment, revision)
+      : kind === DaemonSets
+        ? daemonSetRolloutStatus(obj as DaemonSet)
+        : statefulSetRolloutStatus(obj as StatefulSet);
+  const client = ctx.clients.for(kind as KindInfo<Rollable>);
   const first = await client.get({ namespace: ctx.namespace, name });
   let last = "";
-  const show = (obj: Deployment | DaemonSet): boolean => {
+  const show = (obj: Rollable): boolean => {
     const r = view(obj);
     if (r.error) throw new UsageError(r.message);
     if (r.message !== last) out(r.message);

@@ -132,6 +132,9 @@ describe("StatefulSets on a real node", { timeout: 600_000 }, () => {
     assert.deepEqual(order, ["db-2", "db-1", "db-0"]);
     const s = await sets.until("the update is current", (all) => all.find((x) => x.status?.updatedReplicas === 3 && x.status.currentRevision === x.status.updateRevision));
     assert.match(s.status!.updateRevision, /^db-/);
+    const rollout = await corral("rollout", "status", "statefulset/db", "--timeout=60s");
+    assert.equal(rollout.code, 0, rollout.stderr);
+    assert.equal(rollout.stdout, `statefulset rolling update complete 3 pods at revision ${s.status!.updateRevision}...\n`);
   });
 
   it("scales down from the highest ordinal, one pod at a time", async () => {
