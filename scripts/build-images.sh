@@ -2,9 +2,11 @@
 # Build Corral's local images without any registry:
 #   corral/etcd:3.4    from /usr/bin/etcd (+ etcdctl)   (apt: etcd-server, etcd-client)
 #   corral/nats:2.9    from /usr/sbin/nats-server        (apt: nats-server)
-#   corral/node:20     Node 20 (see below) and the shared libraries it needs: the apiserver's base
+#   corral/node:20     Node 20 (see below) and the shared libraries it needs: the services' base
 #   corral/apiserver   corral/node:20 + the built workspace (`npx tsc -b` first) + production node_modules
-# Each image is FROM scratch (the apiserver FROM corral/node:20): the binaries and the shared
+#   corral/scheduler   the same for the scheduler
+#   corral/controller  the same for the controller manager
+# Each image is FROM scratch (the services FROM corral/node:20): the binaries and the shared
 # libraries they need (found with ldd) are staged into a temporary build context. An image is
 # skipped when its label corral.inputs (a hash of the Dockerfile and every staged file and
 # symlink) already matches. Set FORCE=1 to rebuild anyway, KEEP_WORK=1 to keep the contexts.
@@ -102,19 +104,20 @@ stage_node() {
   printf 'hosts: files dns\n' >"$ctx/rootfs/etc/nsswitch.conf"
 }
 
-# stage_apiserver CTX BASE: the context of images/apiserver/Dockerfile (FROM BASE):
+# stage_service CTX BASE SERVICE: the context of images/SERVICE/Dockerfile (FROM BASE) for the
+# workspace @corral/SERVICE (apiserver, scheduler, controller):
 #   CTX/base-image    BASE's image id: not copied into the image, only hashed, so a new base
-#                     rebuilds the apiserver image
-#   CTX/node_modules  the apiserver's production dependencies (npm ls --omit=dev), as installed,
+#                     rebuilds the service's image
+#   CTX/node_modules  the service's production dependencies (npm ls --omit=dev), as installed,
 #                     less what Node never loads (*.ts, *.map, *.md)
-#   CTX/proto         proto/ (read at run time for gRPC reflection)
-#   CTX/app           root package.json; package.json + dist/ of each workspace the apiserver uses
+#   CTX/proto         proto/ (the apiserver reads it at run time for gRPC reflection)
+#   CTX/app           root package.json; package.json + dist/ of each workspace the service uses
 # /app mirrors the repo, so node_modules/@corral/* stay relative symlinks into libs/ and services/.
-stage_apiserver() {
-  local ctx="$1" base="$2" path rel target ws list
+stage_service() {
+  local ctx="$1" base="$2" service="$3" path rel target ws list
   docker image inspect --format '{{ .Id }}' "$base" >"$ctx/base-image"
 
-  if ! list="$(cd "$ROOT" && npm ls --omit=dev --all --parseable -w @corral/apiserver 2>&1)"; then
+  if ! list="$(cd "$ROOT" && npm ls --omit=dev --all --parseable -w "@corral/$service" 2>&1)"; then
     echo "$list" >&2
     die "npm ls failed: are node_modules installed and in line with package-lock.json? (npm ci)"
   fi
@@ -151,7 +154,7 @@ stage_apiserver() {
     (cd "$ROOT/$ws" && find dist -type f \( -name '*.js' -o -name '*.js.map' \) ! -name '*.test.js' ! -name '*.test.js.map' -print0 |
       xargs -0 -r cp --parents -p -t "$ctx/app/$ws")
   done
-  cp -a "$ROOT/proto" "$ctx/proto"
+  if [[ "$service" == apiserver ]]; then cp -a "$ROOT/proto" "$ctx/proto"; fi
 }
 
 # build IMAGE DOCKERFILE STAGE [ARG...]: stage a context for images/DOCKERFILE with
@@ -190,11 +193,13 @@ build() {
 
 build corral/etcd:3.4 etcd/Dockerfile stage_rootfs /usr/bin/etcd /usr/bin/etcdctl
 build corral/nats:2.9 nats/Dockerfile stage_rootfs /usr/sbin/nats-server
-# The apiserver image is made from the build; without one (a fresh checkout), the images the
-# integration tests need are still built.
-if [[ -f "$ROOT/services/apiserver/dist/main.js" ]]; then
+# The control plane's images are made from the build; without one (a fresh checkout), the images
+# the integration tests need are still built.
+if [[ -f "$ROOT/services/apiserver/dist/main.js" && -f "$ROOT/services/scheduler/dist/main.js" && -f "$ROOT/services/controller/dist/main.js" ]]; then
   build corral/node:20 apiserver/node.Dockerfile stage_node
-  build corral/apiserver apiserver/Dockerfile stage_apiserver corral/node:20
+  for service in apiserver scheduler controller; do
+    build "corral/$service" "$service/Dockerfile" stage_service corral/node:20 "$service"
+  done
 else
-  echo "build-images: skipping corral/node:20 and corral/apiserver: services/apiserver/dist is missing (run \`npx tsc -b\` first)" >&2
+  echo "build-images: skipping corral/node:20, corral/apiserver, corral/scheduler and corral/controller: a service's dist is missing (run \`npx tsc -b\` first)" >&2
 fi

@@ -1,5 +1,5 @@
-// The repository's docker-compose.yml as a VM would run it: etcd, NATS and two apiserver replicas
-// from the locally built images (`npx tsc -b && bash scripts/build-images.sh` first), under a
+// The repository's docker-compose.yml as a VM would run it: etcd, NATS, and two replicas each of
+// the apiserver, the scheduler and the controller manager, from the locally built images (`npx tsc -b && bash scripts/build-images.sh` first), under a
 // project name of its own, on free loopback ports and a subnet of its own, so it runs beside a
 // local cluster (`corral up`) or a real deployment of the same file.
 //
@@ -7,11 +7,12 @@
 // corral-compose-test-*; `docker ps -a --filter name=corral-compose-test-` lists them).
 import "../support/testcontainers-env.js"; // must stay first: sets TESTCONTAINERS_* defaults
 import { create } from "@bufbuild/protobuf";
-import { ConfigMapSchema, ConfigMaps } from "@corral/api";
+import { ConfigMapSchema, ConfigMaps, DeploymentSchema, Deployments, Events, Leases, Pods } from "@corral/api";
 import { Clientset } from "@corral/client";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
+import { Watched } from "../scheduler/until.js";
 import { freePorts } from "../support/ports.js";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -58,6 +59,10 @@ describe("docker-compose.yml", () => {
             .withWaitStrategy(c("nats"), Wait.forLogMessage(/Server is ready/))
             .withWaitStrategy(c("apiserver-1"), Wait.forLogMessage(/apiserver serving/))
             .withWaitStrategy(c("apiserver-2"), Wait.forLogMessage(/apiserver serving/))
+            .withWaitStrategy(c("scheduler-1"), Wait.forLogMessage(/caches synced/))
+            .withWaitStrategy(c("scheduler-2"), Wait.forLogMessage(/caches synced/))
+            .withWaitStrategy(c("controller-1"), Wait.forLogMessage(/controller manager starting/))
+            .withWaitStrategy(c("controller-2"), Wait.forLogMessage(/controller manager starting/))
             .withStartupTimeout(STARTUP_TIMEOUT_MS)
             .up();
           console.log(`compose up (${project}) in ${Math.round(performance.now() - t0)} ms`);
@@ -115,6 +120,39 @@ describe("docker-compose.yml", () => {
     assert.equal(ev.type, "ADDED");
     assert.equal(ev.object!.metadata!.resourceVersion, made.metadata!.resourceVersion);
   });
+
+  it("runs the controllers and the scheduler: a Deployment gets its pods, which wait for a node", async () => {
+    await api1.for(Deployments).create(
+      create(DeploymentSchema, {
+        metadata: { name: "web" },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: "web" } },
+          template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "busybox" }] } },
+        },
+      }),
+    );
+    // The controller manager (through either apiserver) made a ReplicaSet and its 2 pods; the
+    // scheduler found no node for them and said so. No node runs in this deployment.
+    const pods = await Watched.start(api2.for(Pods), { namespace: "default" });
+    const events = await Watched.start(api2.for(Events), { namespace: "default" });
+    try {
+      await pods.until("the Deployment's 2 pods", (all) => all.filter((p) => p.metadata?.labels.app === "web").length === 2, 60_000);
+      await events.until(
+        "a FailedScheduling event",
+        (all) => all.some((e) => e.reason === "FailedScheduling" && /no nodes available to schedule pods/.test(e.message)),
+        60_000,
+      );
+    } finally {
+      await pods.stop();
+      await events.stop();
+    }
+    const holders = await Promise.all(
+      ["corral-scheduler", "corral-controller-manager"].map(async (name) => (await api1.for(Leases).get({ namespace: "corral-system", name })).spec?.holderIdentity),
+    );
+    assert.match(holders[0] ?? "", /^scheduler-[12]$/);
+    assert.match(holders[1] ?? "", /^controller-[12]$/);
+  });
 });
 
 /** Fails early, with what to do, when docker-compose or an image is missing. */
@@ -123,7 +161,7 @@ async function preflight(): Promise<void> {
   await run("docker-compose", ["version"]).catch(() => {
     throw new Error("docker-compose (v1) is not installed: apt-get install docker-compose");
   });
-  for (const image of ["corral/etcd:3.4", "corral/nats:2.9", "corral/apiserver"]) {
+  for (const image of ["corral/etcd:3.4", "corral/nats:2.9", "corral/apiserver", "corral/scheduler", "corral/controller"]) {
     await run("docker", ["image", "inspect", image]).catch(() => {
       throw new Error(`image ${image} is missing: run \`npx tsc -b && bash scripts/build-images.sh\` (make build images)`);
     });
