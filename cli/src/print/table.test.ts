@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  CronJobs,
   ConfigMaps,
   DaemonSets,
   Deployments,
@@ -259,6 +260,13 @@ test("workloads: deployments, replicasets, daemonsets, statefulsets, jobs", () =
   assert.deepEqual(headers(Jobs, [complete]), ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]);
   assert.deepEqual(rows[0], { NAME: "migrate", STATUS: "Complete", COMPLETIONS: "1/1", DURATION: "30s", AGE: "10m" });
   assert.deepEqual(rows[1], { NAME: "work", STATUS: "Running", COMPLETIONS: "0/1 of 3", DURATION: "4m", AGE: "5m" });
+
+  const cj = obj(CronJobs, {
+    ...meta("backup", 3 * 60 * M),
+    spec: { schedule: "0 * * * *", jobTemplate: { spec: { template } } },
+    status: { active: [{ kind: "Job", name: "backup-1" }], lastScheduleTime: ago(5 * M) },
+  });
+  assert.deepEqual(table(CronJobs, [cj])[0], { NAME: "backup", SCHEDULE: "0 * * * *", TIMEZONE: "<none>", SUSPEND: "False", ACTIVE: "1", "LAST SCHEDULE": "5m", AGE: "3h" });
 });
 
 test("configmaps, secrets, namespaces, leases", () => {

@@ -7,6 +7,7 @@ import type {
   Deployment,
   Endpoints,
   Event,
+  CronJob,
   Job,
   KindInfo,
   Lease,
@@ -358,6 +359,22 @@ const jobs = printer<Job>({
   wideRow: (j) => [...templateColumns(j.spec?.template), formatSelector(j.spec?.selector)],
 });
 
+// kubectl's columns: LAST SCHEDULE is how long ago the last run was scheduled.
+const cronjobs = printer<CronJob>({
+  headers: ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"],
+  wideHeaders: ["CONTAINERS", "IMAGES", "SELECTOR"],
+  row: (c, now) => [
+    name(c),
+    c.spec?.schedule ?? "",
+    c.spec?.timeZone ?? "<none>",
+    c.spec?.suspend ? "True" : "False",
+    String(c.status?.active.length ?? 0),
+    c.status?.lastScheduleTime ? formatAge(c.status.lastScheduleTime, now) : "<none>",
+    age(c, now),
+  ],
+  wideRow: (c) => [...templateColumns(c.spec?.jobTemplate?.spec?.template), formatSelector(c.spec?.jobTemplate?.spec?.selector)],
+});
+
 // ---------- config ----------
 
 const configmaps = printer<ConfigMap>({
@@ -440,6 +457,7 @@ const PRINTERS: Record<string, Printer<ApiObject>> = {
   DaemonSet: daemonsets,
   StatefulSet: statefulsets,
   Job: jobs,
+  CronJob: cronjobs,
   ConfigMap: configmaps,
   Secret: secrets,
   Namespace: namespaces,

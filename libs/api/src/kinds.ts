@@ -120,6 +120,12 @@ export const Jobs = kind({
   schema: batch.JobSchema, listSchema: api.JobListSchema, watchEventSchema: api.JobWatchEventSchema,
   service: api.JobService,
 });
+export const CronJobs = kind({
+  kind: "CronJob", resource: "cronjobs", singular: "cronjob", shortNames: ["cj"], apiVersion: "batch/v1",
+  namespaced: true, hasStatus: true,
+  schema: batch.CronJobSchema, listSchema: api.CronJobListSchema, watchEventSchema: api.CronJobWatchEventSchema,
+  service: api.CronJobService,
+});
 export const Leases = kind({
   kind: "Lease", resource: "leases", singular: "lease", shortNames: [], apiVersion: "coordination.k8s.io/v1",
   namespaced: true, hasStatus: false,
@@ -129,7 +135,7 @@ export const Leases = kind({
 
 export const ALL_KINDS: readonly KindInfo[] = [
   Namespaces, Pods, Nodes, Services, EndpointsKind, ConfigMaps, Secrets, Events,
-  ReplicaSets, Deployments, DaemonSets, StatefulSets, Jobs, Leases,
+  ReplicaSets, Deployments, DaemonSets, StatefulSets, Jobs, CronJobs, Leases,
 ] as unknown as KindInfo[];
 
 /** Looks a kind up the way kubectl does: by kind, plural, singular or short name, any case. */

@@ -7,6 +7,7 @@ import { Clientset, EventRecorder, LeaderElector } from "@corral/client";
 import { createLogger, type Logger } from "@corral/logging";
 import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
+import { CronJobController } from "./cronjob/cronjob.js";
 import { DaemonSetController } from "./daemonset/daemonset.js";
 import { DeploymentController } from "./deployment/deployment.js";
 import { EndpointsController } from "./endpoints/endpoints.js";
@@ -33,6 +34,7 @@ export const CONTROLLERS: readonly { name: string; component: string; make: (ctx
   { name: "garbagecollector", component: "garbage-collector-controller", make: (c) => new GarbageCollector(c) },
   { name: "namespace", component: "namespace-controller", make: (c) => new NamespaceController(c) },
   { name: "job", component: "job-controller", make: (c) => new JobController(c) },
+  { name: "cronjob", component: "cronjob-controller", make: (c) => new CronJobController(c) },
   { name: "daemonset", component: "daemonset-controller", make: (c) => new DaemonSetController(c) },
   { name: "statefulset", component: "statefulset-controller", make: (c) => new StatefulSetController(c) },
   { name: "podgc", component: "pod-garbage-collector", make: (c) => new PodGCController(c) },

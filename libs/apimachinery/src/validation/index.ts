@@ -4,6 +4,7 @@ import { isMessage } from "@bufbuild/protobuf";
 import {
   type ApiObject,
   ConfigMapSchema,
+  CronJobSchema,
   DaemonSetSchema,
   DeploymentSchema,
   EndpointsSchema,
@@ -31,6 +32,7 @@ import {
   validateSecretData,
 } from "./misc.js";
 import { nameValidatorFor, validateObjectMeta } from "./object.js";
+import { validateCronJobSpec } from "./cronjob.js";
 import { validatePodSpec } from "./pod.js";
 import { validateServiceSpec } from "./service.js";
 import {
@@ -57,6 +59,7 @@ export * from "./object.js";
 export * from "./pod.js";
 export * from "./service.js";
 export * from "./workloads.js";
+export * from "./cronjob.js";
 export * from "./misc.js";
 export * from "./update.js";
 
@@ -69,6 +72,7 @@ function validateKindFields(obj: ApiObject): FieldError[] {
   if (isMessage(obj, DaemonSetSchema)) return validateDaemonSetSpec(obj.spec);
   if (isMessage(obj, StatefulSetSchema)) return validateStatefulSetSpec(obj.spec);
   if (isMessage(obj, JobSchema)) return validateJobSpec(obj.spec);
+  if (isMessage(obj, CronJobSchema)) return validateCronJobSpec(obj.spec);
   if (isMessage(obj, NodeSchema)) return [...validateNodeSpec(obj.spec), ...validateNodeStatus(obj.status)];
   if (isMessage(obj, ConfigMapSchema)) return validateConfigMapData(obj);
   if (isMessage(obj, SecretSchema)) return validateSecretData(obj);

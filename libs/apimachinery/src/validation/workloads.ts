@@ -247,7 +247,7 @@ export function validateStatefulSetSpec(spec: StatefulSetSpec | undefined, path 
   return errs;
 }
 
-export function validateJobSpec(spec: JobSpec | undefined, path = "spec"): FieldError[] {
+export function validateJobSpec(spec: JobSpec | undefined, path = "spec", o: { selectorOptional?: boolean } = {}): FieldError[] {
   if (!spec) return [required(path)];
   const errs = [
     ...nonNegative(childPath(path, "parallelism"), spec.parallelism),
@@ -256,7 +256,7 @@ export function validateJobSpec(spec: JobSpec | undefined, path = "spec"): Field
     ...positive(childPath(path, "activeDeadlineSeconds"), spec.activeDeadlineSeconds),
     ...nonNegative(childPath(path, "ttlSecondsAfterFinished"), spec.ttlSecondsAfterFinished),
     ...oneOf(childPath(path, "completionMode"), spec.completionMode, ["NonIndexed", "Indexed"]),
-    ...validateWorkloadSelector(spec.selector, childPath(path, "selector"), "job"),
+    ...(o.selectorOptional && !spec.selector ? [] : validateWorkloadSelector(spec.selector, childPath(path, "selector"), "job")),
     ...validatePodTemplate(spec.template, spec.selector, childPath(path, "template"), {
       restartPolicies: ["OnFailure", "Never"],
       emptyRestartPolicy: false,

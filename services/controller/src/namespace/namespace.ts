@@ -9,7 +9,7 @@ import { Code, errorCode } from "@corral/grpc";
 import { ignoreNotFound, QueueController, type ControllerContext } from "../shared/controller.js";
 
 /** Namespaced kinds, the workload controllers first (so they do not recreate what goes after them). */
-const FIRST = ["Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet"];
+const FIRST = ["CronJob", "Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet"];
 const NAMESPACED: readonly KindInfo[] = ALL_KINDS.filter((k) => k.namespaced).sort(
   (a, b) => (FIRST.includes(a.kind) ? FIRST.indexOf(a.kind) : FIRST.length) - (FIRST.includes(b.kind) ? FIRST.indexOf(b.kind) : FIRST.length),
 );

@@ -6,7 +6,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { PodTemplateSpec } from "./core_pb.js";
+import type { ObjectReference, PodTemplateSpec } from "./core_pb.js";
 import { file_corral_v1_core } from "./core_pb.js";
 import type { LabelSelector, ObjectMeta } from "./meta_pb.js";
 import { file_corral_v1_meta } from "./meta_pb.js";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file corral/v1/batch.proto.
  */
 export const file_corral_v1_batch: GenFile = /*@__PURE__*/
-  fileDesc("ChVjb3JyYWwvdjEvYmF0Y2gucHJvdG8SCWNvcnJhbC52MSJ2CgNKb2ISJwoIbWV0YWRhdGEYASABKAsyFS5jb3JyYWwudjEuT2JqZWN0TWV0YRIgCgRzcGVjGAIgASgLMhIuY29ycmFsLnYxLkpvYlNwZWMSJAoGc3RhdHVzGAMgASgLMhQuY29ycmFsLnYxLkpvYlN0YXR1cyLcAwoHSm9iU3BlYxIYCgtwYXJhbGxlbGlzbRgBIAEoBUgAiAEBEhgKC2NvbXBsZXRpb25zGAIgASgFSAGIAQESJAoXYWN0aXZlX2RlYWRsaW5lX3NlY29uZHMYAyABKANIAogBARIaCg1iYWNrb2ZmX2xpbWl0GAQgASgFSAOIAQESKgoIc2VsZWN0b3IYBSABKAsyGC5jb3JyYWwudjEuTGFiZWxTZWxlY3RvchIcCg9tYW51YWxfc2VsZWN0b3IYBiABKAhIBIgBARIsCgh0ZW1wbGF0ZRgHIAEoCzIaLmNvcnJhbC52MS5Qb2RUZW1wbGF0ZVNwZWMSJwoadHRsX3NlY29uZHNfYWZ0ZXJfZmluaXNoZWQYCCABKAVIBYgBARIXCg9jb21wbGV0aW9uX21vZGUYCSABKAkSFAoHc3VzcGVuZBgKIAEoCEgGiAEBQg4KDF9wYXJhbGxlbGlzbUIOCgxfY29tcGxldGlvbnNCGgoYX2FjdGl2ZV9kZWFkbGluZV9zZWNvbmRzQhAKDl9iYWNrb2ZmX2xpbWl0QhIKEF9tYW51YWxfc2VsZWN0b3JCHQobX3R0bF9zZWNvbmRzX2FmdGVyX2ZpbmlzaGVkQgoKCF9zdXNwZW5kIu4BCglKb2JTdGF0dXMSKwoKY29uZGl0aW9ucxgBIAMoCzIXLmNvcnJhbC52MS5Kb2JDb25kaXRpb24SLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPY29tcGxldGlvbl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZhY3RpdmUYBCABKAUSEQoJc3VjY2VlZGVkGAUgASgFEg4KBmZhaWxlZBgGIAEoBRISCgVyZWFkeRgHIAEoBUgAiAEBQggKBl9yZWFkeSK8AQoMSm9iQ29uZGl0aW9uEgwKBHR5cGUYASABKAkSDgoGc3RhdHVzGAIgASgJEjMKD2xhc3RfcHJvYmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoUbGFzdF90cmFuc2l0aW9uX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRIPCgdtZXNzYWdlGAYgASgJYgZwcm90bzM", [file_corral_v1_core, file_corral_v1_meta, file_google_protobuf_timestamp]);
+  fileDesc("ChVjb3JyYWwvdjEvYmF0Y2gucHJvdG8SCWNvcnJhbC52MSJ2CgNKb2ISJwoIbWV0YWRhdGEYASABKAsyFS5jb3JyYWwudjEuT2JqZWN0TWV0YRIgCgRzcGVjGAIgASgLMhIuY29ycmFsLnYxLkpvYlNwZWMSJAoGc3RhdHVzGAMgASgLMhQuY29ycmFsLnYxLkpvYlN0YXR1cyLcAwoHSm9iU3BlYxIYCgtwYXJhbGxlbGlzbRgBIAEoBUgAiAEBEhgKC2NvbXBsZXRpb25zGAIgASgFSAGIAQESJAoXYWN0aXZlX2RlYWRsaW5lX3NlY29uZHMYAyABKANIAogBARIaCg1iYWNrb2ZmX2xpbWl0GAQgASgFSAOIAQESKgoIc2VsZWN0b3IYBSABKAsyGC5jb3JyYWwudjEuTGFiZWxTZWxlY3RvchIcCg9tYW51YWxfc2VsZWN0b3IYBiABKAhIBIgBARIsCgh0ZW1wbGF0ZRgHIAEoCzIaLmNvcnJhbC52MS5Qb2RUZW1wbGF0ZVNwZWMSJwoadHRsX3NlY29uZHNfYWZ0ZXJfZmluaXNoZWQYCCABKAVIBYgBARIXCg9jb21wbGV0aW9uX21vZGUYCSABKAkSFAoHc3VzcGVuZBgKIAEoCEgGiAEBQg4KDF9wYXJhbGxlbGlzbUIOCgxfY29tcGxldGlvbnNCGgoYX2FjdGl2ZV9kZWFkbGluZV9zZWNvbmRzQhAKDl9iYWNrb2ZmX2xpbWl0QhIKEF9tYW51YWxfc2VsZWN0b3JCHQobX3R0bF9zZWNvbmRzX2FmdGVyX2ZpbmlzaGVkQgoKCF9zdXNwZW5kIu4BCglKb2JTdGF0dXMSKwoKY29uZGl0aW9ucxgBIAMoCzIXLmNvcnJhbC52MS5Kb2JDb25kaXRpb24SLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPY29tcGxldGlvbl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZhY3RpdmUYBCABKAUSEQoJc3VjY2VlZGVkGAUgASgFEg4KBmZhaWxlZBgGIAEoBRISCgVyZWFkeRgHIAEoBUgAiAEBQggKBl9yZWFkeSK8AQoMSm9iQ29uZGl0aW9uEgwKBHR5cGUYASABKAkSDgoGc3RhdHVzGAIgASgJEjMKD2xhc3RfcHJvYmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoUbGFzdF90cmFuc2l0aW9uX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRIPCgdtZXNzYWdlGAYgASgJIoIBCgdDcm9uSm9iEicKCG1ldGFkYXRhGAEgASgLMhUuY29ycmFsLnYxLk9iamVjdE1ldGESJAoEc3BlYxgCIAEoCzIWLmNvcnJhbC52MS5Dcm9uSm9iU3BlYxIoCgZzdGF0dXMYAyABKAsyGC5jb3JyYWwudjEuQ3JvbkpvYlN0YXR1cyKPAwoLQ3JvbkpvYlNwZWMSEAoIc2NoZWR1bGUYASABKAkSFgoJdGltZV96b25lGAIgASgJSACIAQESJgoZc3RhcnRpbmdfZGVhZGxpbmVfc2Vjb25kcxgDIAEoA0gBiAEBEhoKEmNvbmN1cnJlbmN5X3BvbGljeRgEIAEoCRIUCgdzdXNwZW5kGAUgASgISAKIAQESMAoMam9iX3RlbXBsYXRlGAYgASgLMhouY29ycmFsLnYxLkpvYlRlbXBsYXRlU3BlYxIqCh1zdWNjZXNzZnVsX2pvYnNfaGlzdG9yeV9saW1pdBgHIAEoBUgDiAEBEiYKGWZhaWxlZF9qb2JzX2hpc3RvcnlfbGltaXQYCCABKAVIBIgBAUIMCgpfdGltZV96b25lQhwKGl9zdGFydGluZ19kZWFkbGluZV9zZWNvbmRzQgoKCF9zdXNwZW5kQiAKHl9zdWNjZXNzZnVsX2pvYnNfaGlzdG9yeV9saW1pdEIcChpfZmFpbGVkX2pvYnNfaGlzdG9yeV9saW1pdCJcCg9Kb2JUZW1wbGF0ZVNwZWMSJwoIbWV0YWRhdGEYASABKAsyFS5jb3JyYWwudjEuT2JqZWN0TWV0YRIgCgRzcGVjGAIgASgLMhIuY29ycmFsLnYxLkpvYlNwZWMirQEKDUNyb25Kb2JTdGF0dXMSKgoGYWN0aXZlGAEgAygLMhouY29ycmFsLnYxLk9iamVjdFJlZmVyZW5jZRI2ChJsYXN0X3NjaGVkdWxlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKFGxhc3Rfc3VjY2Vzc2Z1bF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_corral_v1_core, file_corral_v1_meta, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message corral.v1.Job
@@ -207,4 +207,147 @@ export type JobCondition = Message<"corral.v1.JobCondition"> & {
  */
 export const JobConditionSchema: GenMessage<JobCondition> = /*@__PURE__*/
   messageDesc(file_corral_v1_batch, 3);
+
+/**
+ * CronJob (Kubernetes apiVersion "batch/v1"), following k8s.io/api/batch/v1: runs a Job on a
+ * schedule.
+ *
+ * @generated from message corral.v1.CronJob
+ */
+export type CronJob = Message<"corral.v1.CronJob"> & {
+  /**
+   * @generated from field: corral.v1.ObjectMeta metadata = 1;
+   */
+  metadata?: ObjectMeta | undefined;
+
+  /**
+   * @generated from field: corral.v1.CronJobSpec spec = 2;
+   */
+  spec?: CronJobSpec | undefined;
+
+  /**
+   * @generated from field: corral.v1.CronJobStatus status = 3;
+   */
+  status?: CronJobStatus | undefined;
+};
+
+/**
+ * Describes the message corral.v1.CronJob.
+ * Use `create(CronJobSchema)` to create a new message.
+ */
+export const CronJobSchema: GenMessage<CronJob> = /*@__PURE__*/
+  messageDesc(file_corral_v1_batch, 4);
+
+/**
+ * @generated from message corral.v1.CronJobSpec
+ */
+export type CronJobSpec = Message<"corral.v1.CronJobSpec"> & {
+  /**
+   * Cron format: "minute hour day-of-month month day-of-week", or a macro such as "@hourly".
+   *
+   * @generated from field: string schedule = 1;
+   */
+  schedule: string;
+
+  /**
+   * IANA time zone of the schedule ("Europe/Berlin"); unset: the controller manager's (UTC).
+   *
+   * @generated from field: optional string time_zone = 2;
+   */
+  timeZone?: string | undefined;
+
+  /**
+   * A run missed by more than this many seconds is skipped.
+   *
+   * @generated from field: optional int64 starting_deadline_seconds = 3;
+   */
+  startingDeadlineSeconds?: bigint | undefined;
+
+  /**
+   * Allow (default), Forbid or Replace: what to do when the previous Job still runs.
+   *
+   * @generated from field: string concurrency_policy = 4;
+   */
+  concurrencyPolicy: string;
+
+  /**
+   * @generated from field: optional bool suspend = 5;
+   */
+  suspend?: boolean | undefined;
+
+  /**
+   * @generated from field: corral.v1.JobTemplateSpec job_template = 6;
+   */
+  jobTemplate?: JobTemplateSpec | undefined;
+
+  /**
+   * Unset means 3.
+   *
+   * @generated from field: optional int32 successful_jobs_history_limit = 7;
+   */
+  successfulJobsHistoryLimit?: number | undefined;
+
+  /**
+   * Unset means 1.
+   *
+   * @generated from field: optional int32 failed_jobs_history_limit = 8;
+   */
+  failedJobsHistoryLimit?: number | undefined;
+};
+
+/**
+ * Describes the message corral.v1.CronJobSpec.
+ * Use `create(CronJobSpecSchema)` to create a new message.
+ */
+export const CronJobSpecSchema: GenMessage<CronJobSpec> = /*@__PURE__*/
+  messageDesc(file_corral_v1_batch, 5);
+
+/**
+ * @generated from message corral.v1.JobTemplateSpec
+ */
+export type JobTemplateSpec = Message<"corral.v1.JobTemplateSpec"> & {
+  /**
+   * @generated from field: corral.v1.ObjectMeta metadata = 1;
+   */
+  metadata?: ObjectMeta | undefined;
+
+  /**
+   * @generated from field: corral.v1.JobSpec spec = 2;
+   */
+  spec?: JobSpec | undefined;
+};
+
+/**
+ * Describes the message corral.v1.JobTemplateSpec.
+ * Use `create(JobTemplateSpecSchema)` to create a new message.
+ */
+export const JobTemplateSpecSchema: GenMessage<JobTemplateSpec> = /*@__PURE__*/
+  messageDesc(file_corral_v1_batch, 6);
+
+/**
+ * @generated from message corral.v1.CronJobStatus
+ */
+export type CronJobStatus = Message<"corral.v1.CronJobStatus"> & {
+  /**
+   * @generated from field: repeated corral.v1.ObjectReference active = 1;
+   */
+  active: ObjectReference[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_schedule_time = 2;
+   */
+  lastScheduleTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_successful_time = 3;
+   */
+  lastSuccessfulTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message corral.v1.CronJobStatus.
+ * Use `create(CronJobStatusSchema)` to create a new message.
+ */
+export const CronJobStatusSchema: GenMessage<CronJobStatus> = /*@__PURE__*/
+  messageDesc(file_corral_v1_batch, 7);
 
