@@ -152,4 +152,12 @@ describe("StatefulSets on a real node", { timeout: 600_000 }, () => {
     assert.deepEqual(order, ["db-2", "db-1"]);
     assert.deepEqual(violations, []);
   });
+
+  it("a set deleted and made again at once gets its pods back once the old ones are gone", async () => {
+    const old = byName("db-0")!.metadata!.uid;
+    assert.equal((await corral("delete", "statefulset", "db")).code, 0);
+    await c.clients.for(StatefulSets).create(dbSet("v3"));
+    await settled(3, "v3");
+    assert.notEqual(byName("db-0")!.metadata!.uid, old);
+  });
 });

@@ -58,6 +58,7 @@ export class StatefulSetController extends QueueController {
     const revision = `${m.name}-${computeHash(set.spec?.template)}`;
     const now = Date.now();
     let thrown: unknown;
+    let nameTaken = false;
     if (!m.deletionTimestamp && this.expectations.satisfied(key)) {
       try {
         const plan = planStatefulSet(set, pods, revision, now);
@@ -67,13 +68,16 @@ export class StatefulSetController extends QueueController {
           await createPods(this.ctx, StatefulSets, set, key, this.expectations, plan.create.length, (i) => newStatefulPod(set, plan.create[i]!, revision, ref));
         }
       } catch (err) {
-        // A pod of that name still being deleted (made by a previous set of the same name): its deletion brings us back.
-        if (errorCode(err) !== Code.ALREADY_EXISTS) thrown = err;
+        // A pod of that name is still going away (one of an earlier set of the same name, whose
+        // deletion does not wake this set): look again shortly.
+        if (errorCode(err) === Code.ALREADY_EXISTS) nameTaken = true;
+        else thrown = err;
       }
     }
     const status = statefulSetStatus(set, pods, revision, now);
     await writeStatus(this.ctx, StatefulSets, StatefulSetStatusSchema, set, status);
     if (thrown) throw thrown;
+    if (nameTaken) return { requeueAfterMs: 1000 };
     // Pods ready but not yet available for minReadySeconds: look again when they are.
     const recheck = availabilityRecheckMs(pods, set.spec?.minReadySeconds ?? 0, now);
     if (recheck !== undefined) return { requeueAfterMs: recheck };
