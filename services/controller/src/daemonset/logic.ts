@@ -22,30 +22,30 @@ import { scaledValue } from "../shared/intstr.js";
 import { byCreation } from "../shared/meta.js";
 import { isAvailable, isReady } from "../shared/pods.js";
 import {
-  nodeMatchesPodSpec,
-  TAINT_DISK_PRESSURE,
-  TAINT_MEMORY_PRESSURE,
-  TAINT_NETWORK_UNAVAILABLE,
-  TAINT_NOT_READY,
-  TAINT_PID_PRESSURE,
-  TAINT_UNREACHABLE,
-  TAINT_UNSCHEDULABLE,
+  TAINT_NODE_DISK_PRESSURE,
+  TAINT_NODE_MEMORY_PRESSURE,
+  TAINT_NODE_NETWORK_UNAVAILABLE,
+  TAINT_NODE_NOT_READY,
+  TAINT_NODE_PID_PRESSURE,
+  TAINT_NODE_UNREACHABLE,
+  TAINT_NODE_UNSCHEDULABLE,
   untoleratedTaints,
-} from "../shared/scheduling.js";
+} from "@corral/apimachinery";
+import { nodeMatchesPodSpec } from "../shared/scheduling.js";
 
 export const REVISION_HASH = "controller-revision-hash";
 
 /** Tolerations every daemon pod gets (Kubernetes' AddOrUpdateDaemonPodTolerations). */
 export function daemonTolerations(spec: PodSpec | undefined): Toleration[] {
   const add: { key: string; effect: string }[] = [
-    { key: TAINT_NOT_READY, effect: "NoExecute" },
-    { key: TAINT_UNREACHABLE, effect: "NoExecute" },
-    { key: TAINT_DISK_PRESSURE, effect: "NoSchedule" },
-    { key: TAINT_MEMORY_PRESSURE, effect: "NoSchedule" },
-    { key: TAINT_PID_PRESSURE, effect: "NoSchedule" },
-    { key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" },
+    { key: TAINT_NODE_NOT_READY, effect: "NoExecute" },
+    { key: TAINT_NODE_UNREACHABLE, effect: "NoExecute" },
+    { key: TAINT_NODE_DISK_PRESSURE, effect: "NoSchedule" },
+    { key: TAINT_NODE_MEMORY_PRESSURE, effect: "NoSchedule" },
+    { key: TAINT_NODE_PID_PRESSURE, effect: "NoSchedule" },
+    { key: TAINT_NODE_UNSCHEDULABLE, effect: "NoSchedule" },
   ];
-  if (spec?.hostNetwork) add.push({ key: TAINT_NETWORK_UNAVAILABLE, effect: "NoSchedule" });
+  if (spec?.hostNetwork) add.push({ key: TAINT_NODE_NETWORK_UNAVAILABLE, effect: "NoSchedule" });
   const out = [...(spec?.tolerations ?? [])].map((t) => clone(TolerationSchema, t));
   for (const a of add) {
     const i = out.findIndex((t) => t.key === a.key && t.effect === a.effect);

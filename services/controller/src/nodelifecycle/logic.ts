@@ -6,15 +6,15 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { NodeConditionSchema, TaintSchema, type Node, type NodeCondition, type Pod, type Taint } from "@corral/api";
 import {
-  TAINT_DISK_PRESSURE,
-  TAINT_MEMORY_PRESSURE,
-  TAINT_NETWORK_UNAVAILABLE,
-  TAINT_NOT_READY,
-  TAINT_PID_PRESSURE,
-  TAINT_UNREACHABLE,
-  TAINT_UNSCHEDULABLE,
+  TAINT_NODE_DISK_PRESSURE,
+  TAINT_NODE_MEMORY_PRESSURE,
+  TAINT_NODE_NETWORK_UNAVAILABLE,
+  TAINT_NODE_NOT_READY,
+  TAINT_NODE_PID_PRESSURE,
+  TAINT_NODE_UNREACHABLE,
+  TAINT_NODE_UNSCHEDULABLE,
   toleratesTaint,
-} from "../shared/scheduling.js";
+} from "@corral/apimachinery";
 
 /** Conditions the node agent reports, set to Unknown when it goes silent. */
 const AGENT_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
@@ -60,15 +60,15 @@ export function readyStatus(node: Node): string | undefined {
 }
 
 const MANAGED: readonly { key: string; effect: string }[] = [
-  { key: TAINT_NOT_READY, effect: "NoExecute" },
-  { key: TAINT_NOT_READY, effect: "NoSchedule" },
-  { key: TAINT_UNREACHABLE, effect: "NoExecute" },
-  { key: TAINT_UNREACHABLE, effect: "NoSchedule" },
-  { key: TAINT_MEMORY_PRESSURE, effect: "NoSchedule" },
-  { key: TAINT_DISK_PRESSURE, effect: "NoSchedule" },
-  { key: TAINT_PID_PRESSURE, effect: "NoSchedule" },
-  { key: TAINT_NETWORK_UNAVAILABLE, effect: "NoSchedule" },
-  { key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" },
+  { key: TAINT_NODE_NOT_READY, effect: "NoExecute" },
+  { key: TAINT_NODE_NOT_READY, effect: "NoSchedule" },
+  { key: TAINT_NODE_UNREACHABLE, effect: "NoExecute" },
+  { key: TAINT_NODE_UNREACHABLE, effect: "NoSchedule" },
+  { key: TAINT_NODE_MEMORY_PRESSURE, effect: "NoSchedule" },
+  { key: TAINT_NODE_DISK_PRESSURE, effect: "NoSchedule" },
+  { key: TAINT_NODE_PID_PRESSURE, effect: "NoSchedule" },
+  { key: TAINT_NODE_NETWORK_UNAVAILABLE, effect: "NoSchedule" },
+  { key: TAINT_NODE_UNSCHEDULABLE, effect: "NoSchedule" },
 ];
 
 const isManaged = (t: { key: string; effect: string }) => MANAGED.some((m) => m.key === t.key && m.effect === t.effect);
@@ -83,14 +83,14 @@ export function desiredTaints(node: Node, nowMs: number): Taint[] {
   const have = node.spec?.taints ?? [];
   const want: { key: string; effect: string }[] = [];
   const ready = readyStatus(node);
-  if (ready === "False") want.push({ key: TAINT_NOT_READY, effect: "NoSchedule" }, { key: TAINT_NOT_READY, effect: "NoExecute" });
-  if (ready === "Unknown") want.push({ key: TAINT_UNREACHABLE, effect: "NoSchedule" }, { key: TAINT_UNREACHABLE, effect: "NoExecute" });
+  if (ready === "False") want.push({ key: TAINT_NODE_NOT_READY, effect: "NoSchedule" }, { key: TAINT_NODE_NOT_READY, effect: "NoExecute" });
+  if (ready === "Unknown") want.push({ key: TAINT_NODE_UNREACHABLE, effect: "NoSchedule" }, { key: TAINT_NODE_UNREACHABLE, effect: "NoExecute" });
   const cond = (t: string) => node.status?.conditions.find((c) => c.type === t)?.status === "True";
-  if (cond("MemoryPressure")) want.push({ key: TAINT_MEMORY_PRESSURE, effect: "NoSchedule" });
-  if (cond("DiskPressure")) want.push({ key: TAINT_DISK_PRESSURE, effect: "NoSchedule" });
-  if (cond("PIDPressure")) want.push({ key: TAINT_PID_PRESSURE, effect: "NoSchedule" });
-  if (cond("NetworkUnavailable")) want.push({ key: TAINT_NETWORK_UNAVAILABLE, effect: "NoSchedule" });
-  if (node.spec?.unschedulable) want.push({ key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" });
+  if (cond("MemoryPressure")) want.push({ key: TAINT_NODE_MEMORY_PRESSURE, effect: "NoSchedule" });
+  if (cond("DiskPressure")) want.push({ key: TAINT_NODE_DISK_PRESSURE, effect: "NoSchedule" });
+  if (cond("PIDPressure")) want.push({ key: TAINT_NODE_PID_PRESSURE, effect: "NoSchedule" });
+  if (cond("NetworkUnavailable")) want.push({ key: TAINT_NODE_NETWORK_UNAVAILABLE, effect: "NoSchedule" });
+  if (node.spec?.unschedulable) want.push({ key: TAINT_NODE_UNSCHEDULABLE, effect: "NoSchedule" });
   const out = have.filter((t) => !isManaged(t) || want.some((w) => w.key === t.key && w.effect === t.effect));
   for (const w of want) {
     if (out.some((t) => t.key === w.key && t.effect === w.effect)) continue;
@@ -120,7 +120,7 @@ export function evictionTimeMs(pod: Pod, taints: readonly Taint[], defaultTolera
     const matching = tolerations.filter((tol) => toleratesTaint(tol, t));
     let seconds: number;
     if (matching.length === 0) {
-      if (t.key !== TAINT_NOT_READY && t.key !== TAINT_UNREACHABLE) return -Infinity;
+      if (t.key !== TAINT_NODE_NOT_READY && t.key !== TAINT_NODE_UNREACHABLE) return -Infinity;
       seconds = defaultTolerationSeconds;
     } else {
       seconds = Infinity;

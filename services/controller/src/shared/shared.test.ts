@@ -8,7 +8,8 @@ import { Expectations } from "./expectations.js";
 import { canonicalJson, computeHash, fnv32a, safeEncode } from "./hash.js";
 import { scaledValue } from "./intstr.js";
 import { deletionOrder, isActive, isAvailable, msUntilAvailable, podsToDelete, slowStartBatch } from "./pods.js";
-import { nodeMatchesPodSpec, toleratesTaint, untoleratedTaints } from "./scheduling.js";
+import { toleratesTaint, untoleratedTaints } from "@corral/apimachinery";
+import { nodeMatchesPodSpec } from "./scheduling.js";
 import { node, pod, T0 } from "./test-fixtures.js";
 
 describe("hash", () => {

@@ -3,7 +3,7 @@
 import type { Pod } from "@corral/api";
 import type { NodeInfo } from "../framework/node-info.js";
 import { SKIP, type Plugin } from "../framework/types.js";
-import { compileTerm, compileTerms, matchesNodeSelector, type NodePredicate } from "./node-selector.js";
+import { compileTerm, compileTerms, matchesNodeSelector, type NodePredicate } from "@corral/apimachinery";
 import { defaultNormalize } from "./normalize.js";
 
 export const NAME = "NodeAffinity";

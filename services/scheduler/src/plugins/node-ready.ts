@@ -5,7 +5,7 @@ import type { NodeInfo } from "../framework/node-info.js";
 import { nodeTable, READY } from "../framework/node-table.js";
 import type { PodInfo } from "../framework/pod-info.js";
 import type { Plugin } from "../framework/types.js";
-import { TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, tolerated } from "./taints.js";
+import { TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, tolerated } from "@corral/apimachinery";
 
 export const NAME = "NodeReady";
 export const REASON = "node(s) were not ready";

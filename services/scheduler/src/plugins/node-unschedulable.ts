@@ -4,7 +4,7 @@ import type { NodeInfo } from "../framework/node-info.js";
 import { nodeTable, UNSCHEDULABLE } from "../framework/node-table.js";
 import type { PodInfo } from "../framework/pod-info.js";
 import type { Plugin } from "../framework/types.js";
-import { TAINT_NODE_UNSCHEDULABLE, tolerated } from "./taints.js";
+import { TAINT_NODE_UNSCHEDULABLE, tolerated } from "@corral/apimachinery";
 
 export const NAME = "NodeUnschedulable";
 export const REASON = "node(s) were unschedulable";

@@ -5,7 +5,8 @@ import type { NodeInfo } from "../framework/node-info.js";
 import type { PodInfo } from "../framework/pod-info.js";
 import { SKIP, type Plugin } from "../framework/types.js";
 import { defaultNormalize } from "./normalize.js";
-import { findUntoleratedTaint, formatTaint, tolerated } from "./taints.js";
+import { findUntoleratedTaint, tolerated } from "@corral/apimachinery";
+import { formatTaint } from "./taints.js";
 
 export const NAME = "TaintToleration";
 const FILTER_EFFECTS = ["NoSchedule", "NoExecute"];

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { NodeSelectorRequirementSchema, NodeSelectorTermSchema } from "@corral/api";
-import { compileRequirement, compileTerm, compileTerms, matchesNodeSelector } from "./node-selector.js";
+import { NodeSelectorRequirementSchema, NodeSelectorTermSchema, TaintSchema, TolerationSchema } from "@corral/api";
+import { compileRequirement, compileTerm, compileTerms, findUntoleratedTaint, matchesNodeSelector, toleratesTaint, untoleratedTaints } from "./nodes.js";
 
 const req = (key: string, operator: string, values: string[] = []) => create(NodeSelectorRequirementSchema, { key, operator, values });
 const labels = { zone: "a", gen: "5", "kubernetes.io/hostname": "n1" };
@@ -43,5 +43,35 @@ describe("node selector terms", () => {
     assert.ok(matchesNodeSelector({ zone: "a" }, labels));
     assert.ok(!matchesNodeSelector({ zone: "a", disk: "ssd" }, labels));
     assert.ok(matchesNodeSelector({}, labels));
+  });
+});
+
+const tol = (t: Record<string, string>) => create(TolerationSchema, t);
+const taint = (key: string, value: string, effect: string) => create(TaintSchema, { key, value, effect });
+
+describe("toleratesTaint", () => {
+  const t = taint("dedicated", "gpu", "NoSchedule");
+  it("Equal needs key and value", () => {
+    assert.ok(toleratesTaint(tol({ key: "dedicated", operator: "Equal", value: "gpu", effect: "NoSchedule" }), t));
+    assert.ok(toleratesTaint(tol({ key: "dedicated", value: "gpu" }), t), "empty operator means Equal; empty effect matches all");
+    assert.ok(!toleratesTaint(tol({ key: "dedicated", operator: "Equal", value: "cpu" }), t));
+  });
+  it("Exists needs the key only; an empty key with Exists tolerates everything", () => {
+    assert.ok(toleratesTaint(tol({ key: "dedicated", operator: "Exists" }), t));
+    assert.ok(toleratesTaint(tol({ operator: "Exists" }), t));
+    assert.ok(!toleratesTaint(tol({ key: "other", operator: "Exists" }), t));
+  });
+  it("the effect must match when given", () => {
+    assert.ok(!toleratesTaint(tol({ key: "dedicated", operator: "Exists", effect: "NoExecute" }), t));
+  });
+});
+
+describe("untolerated taints", () => {
+  const taints = [taint("a", "1", "PreferNoSchedule"), taint("b", "", "NoExecute"), taint("c", "x", "NoSchedule")];
+  it("finds the first one, or all, of the given effects not tolerated", () => {
+    assert.equal(findUntoleratedTaint(taints, [], ["NoSchedule", "NoExecute"])?.key, "b");
+    assert.equal(findUntoleratedTaint(taints, [tol({ key: "b", operator: "Exists" })], ["NoSchedule", "NoExecute"])?.key, "c");
+    assert.equal(findUntoleratedTaint(taints, [tol({ operator: "Exists" })], ["NoSchedule", "NoExecute"]), undefined);
+    assert.deepEqual(untoleratedTaints(taints, [tol({ key: "b", operator: "Exists" })], ["NoSchedule", "NoExecute"]).map((x) => x.key), ["c"]);
   });
 });

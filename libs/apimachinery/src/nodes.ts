@@ -1,5 +1,55 @@
+// Taints, tolerations and node selectors as Kubernetes matches them
+// (k8s.io/component-helpers/scheduling/corev1): the scheduler filters with these, and the
+// DaemonSet and taint eviction controllers decide with them. Pure.
+import type { NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration } from "@corral/api";
+
+export const TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready";
+export const TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable";
+export const TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
+export const TAINT_NODE_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure";
+export const TAINT_NODE_DISK_PRESSURE = "node.kubernetes.io/disk-pressure";
+export const TAINT_NODE_PID_PRESSURE = "node.kubernetes.io/pid-pressure";
+export const TAINT_NODE_NETWORK_UNAVAILABLE = "node.kubernetes.io/network-unavailable";
+
+type TaintLike = { key: string; value?: string; effect: string };
+
+/**
+ * Whether a toleration tolerates a taint: the effect matches (or the toleration names none), the
+ * key matches (or the toleration names none, with Exists), and the value matches for Equal.
+ */
+export function toleratesTaint(t: Toleration, taint: TaintLike): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  switch (t.operator) {
+    case "":
+    case "Equal":
+      return t.value === (taint.value ?? "");
+    case "Exists":
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function tolerated(tolerations: readonly Toleration[], taint: TaintLike): boolean {
+  for (const t of tolerations) if (toleratesTaint(t, taint)) return true;
+  return false;
+}
+
+/** The first taint with one of `effects` that no toleration tolerates, if any. */
+export function findUntoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[], effects: readonly string[]): Taint | undefined {
+  for (const taint of taints) {
+    if (effects.includes(taint.effect) && !tolerated(tolerations, taint)) return taint;
+  }
+  return undefined;
+}
+
+/** Every taint with one of `effects` that no toleration tolerates. */
+export function untoleratedTaints(taints: readonly Taint[], tolerations: readonly Toleration[], effects: readonly string[]): Taint[] {
+  return taints.filter((t) => effects.includes(t.effect) && !tolerated(tolerations, t));
+}
+
 // Node selector terms (node affinity) compiled into predicates over a node's labels and name.
-import type { NodeSelectorRequirement, NodeSelectorTerm } from "@corral/api";
 
 export type NodePredicate = (labels: Readonly<Record<string, string>>, name: string) => boolean;
 
