@@ -16,9 +16,9 @@ import { Nft, Proxy, type ProxyOptions } from "@corral/proxy";
 import dnsPacket from "dns-packet";
 import { createSocket, type Socket } from "node:dgram";
 import { get } from "node:http";
-import { join } from "node:path";
 import { startControlPlane, type ControlPlane } from "../support/control-plane.js";
 import { startNodeHost, type NodeHost } from "../support/node-host.js";
+import { agentOptionsFor } from "../support/node.js";
 
 export interface ServiceNode {
   cp: ControlPlane;
@@ -89,16 +89,7 @@ export async function startServiceNode(): Promise<ServiceNode> {
     const nodeName = `node-${process.pid}-${slot}`;
     const apiserver = cp.servers[0]!.address;
     const agent = await NodeAgent.start({
-      apiserver,
-      nodeName,
-      nodeIP: "127.0.0.1",
-      podCIDR: host.podCidr,
-      criSocket: host.criSocket,
-      rootDir: join(host.stateDir, "nodeagent"),
-      cgroupRoot: host.cgroupParent,
-      listen: "127.0.0.1:0",
-      backoffBaseMs: 1_000,
-      heartbeatMs: 2_000,
+      ...agentOptionsFor(host, apiserver, nodeName),
       dns: create(DNSConfigSchema, { servers: [dnsIP], searches: ["svc.cluster.local", "cluster.local"], options: ["ndots:5"] }),
       log,
     });

@@ -26,6 +26,22 @@ export interface TestNode {
 
 let seq = 0;
 
+/** A test node agent's options for a node host: its CRI socket, pod CIDR, cgroup and state under the host's. */
+export function agentOptionsFor(host: NodeHost, apiserver: string, nodeName: string): Omit<NodeAgentOptions, "log"> {
+  return {
+    apiserver,
+    nodeName,
+    nodeIP: "127.0.0.1",
+    podCIDR: host.podCidr,
+    criSocket: host.criSocket,
+    rootDir: join(host.stateDir, "nodeagent"),
+    cgroupRoot: host.cgroupParent,
+    listen: "127.0.0.1:0",
+    backoffBaseMs: 1_000,
+    heartbeatMs: 2_000,
+  };
+}
+
 export async function startNode(opts: { backoffBaseMs?: number } = {}): Promise<TestNode> {
   const [cpResult, hostResult] = await Promise.allSettled([startControlPlane(), startNodeHost()]);
   if (cpResult.status === "rejected" || hostResult.status === "rejected") {
@@ -38,17 +54,9 @@ export async function startNode(opts: { backoffBaseMs?: number } = {}): Promise<
   const host = hostResult.value;
   const nodeName = `node-${process.pid}-${seq++}`;
   const agentOptions: Omit<NodeAgentOptions, "log"> = {
-    apiserver: cp.servers[0]!.address,
-    nodeName,
-    nodeIP: "127.0.0.1",
-    podCIDR: host.podCidr,
-    criSocket: host.criSocket,
-    rootDir: join(host.stateDir, "nodeagent"),
-    cgroupRoot: host.cgroupParent,
-    listen: "127.0.0.1:0",
+    ...agentOptionsFor(host, cp.servers[0]!.address, nodeName),
     backoffBaseMs: opts.backoffBaseMs ?? 1_000,
     backoffMaxMs: 30_000,
-    heartbeatMs: 2_000,
   };
   const log = createLogger("nodeagent-test", { level: process.env.CORRAL_LOG_LEVEL ?? "warn" });
   const children: ChildProcess[] = [];
